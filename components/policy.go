@@ -1,0 +1,178 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/velero-irsa/velero-irsa/components/internal/iampolicy"
+)
+
+// PolicyInput is everything the permission policy depends on, as plain values.
+type PolicyInput struct {
+	Partition string // aws, aws-cn or aws-us-gov
+	Account   string // 12-digit account that owns the cluster's volumes
+	Region    string // region of the bucket and of the EBS volumes
+	Bucket    string
+	Prefix    string // backup location prefix; empty for the bucket root
+	// Snapshots adds the EC2 statements for EBS snapshots.
+	Snapshots bool
+	// Tagging allows s3:PutObjectTagging, needed when the backup location sets
+	// config.tagging.
+	Tagging bool
+	// BucketKMSKeyARN is the SSE-KMS key of the bucket, if any.
+	BucketKMSKeyARN string
+	// EBSKMSKeyARN is the customer managed key of the EBS volumes, if any.
+	EBSKMSKeyARN string
+}
+
+// PermissionPolicy builds the least-privilege inline policy for Velero and its
+// AWS plugin. Statements follow the plugin's own policy
+// (https://github.com/vmware-tanzu/velero-plugin-for-aws#set-permissions-for-velero)
+// and are narrowed where the API calls the plugin makes allow it.
+func PermissionPolicy(in PolicyInput) (iampolicy.Document, error) {
+	if in.Partition == "" || in.Account == "" || in.Region == "" || in.Bucket == "" {
+		return iampolicy.Document{}, fmt.Errorf("building permission policy: partition, account, region and bucket are all required (got %q, %q, %q, %q)", in.Partition, in.Account, in.Region, in.Bucket)
+	}
+	var st []iampolicy.Statement
+	st = append(st, s3Statements(in)...)
+	if in.Snapshots {
+		st = append(st, ec2Statements(in)...)
+	}
+	st = append(st, kmsStatements(in)...)
+	doc := iampolicy.New(st...)
+	if err := doc.Validate(); err != nil {
+		return iampolicy.Document{}, fmt.Errorf("building permission policy: %w", err)
+	}
+	size, err := doc.Size()
+	if err != nil {
+		return iampolicy.Document{}, err
+	}
+	if size > iampolicy.MaxInlineRolePolicySize {
+		return iampolicy.Document{}, fmt.Errorf("permission policy is %d characters, over IAM's %d-character limit for inline role policies: shorten backupPrefix or the bucket name", size, iampolicy.MaxInlineRolePolicySize)
+	}
+	return doc, nil
+}
+
+func s3Statements(in PolicyInput) []iampolicy.Statement {
+	// The object store plugin reads with GetObject/HeadObject, writes with
+	// PutObject or a multipart upload (aborted on failure), and deletes single
+	// objects; all of it stays under the location's prefix.
+	objectActions := iampolicy.Values{
+		"s3:GetObject",
+		"s3:PutObject",
+		"s3:DeleteObject",
+		"s3:AbortMultipartUpload",
+		"s3:ListMultipartUploadParts",
+	}
+	if in.Tagging {
+		// Uploads carry x-amz-tagging when config.tagging is set.
+		objectActions = append(objectActions, "s3:PutObjectTagging")
+	}
+	return []iampolicy.Statement{
+		{
+			Sid:      "VeleroBackupObjects",
+			Effect:   iampolicy.Allow,
+			Action:   objectActions,
+			Resource: iampolicy.Values{s3ObjectsARN(in.Partition, in.Bucket, in.Prefix)},
+		},
+		{
+			// ListBucket is not narrowed with an s3:prefix condition: the
+			// Kopia repository used for file-system and data-mover backups
+			// also checks the bucket with HeadBucket, which is authorized
+			// by s3:ListBucket and carries no prefix.
+			Sid:      "VeleroListBackupBucket",
+			Effect:   iampolicy.Allow,
+			Action:   iampolicy.Values{"s3:ListBucket"},
+			Resource: iampolicy.Values{s3BucketARN(in.Partition, in.Bucket)},
+		},
+	}
+}
+
+// ec2Statements covers the five EC2 calls of the plugin's volume snapshotter:
+// DescribeVolumes, DescribeSnapshots, CreateSnapshot and CreateVolume (both
+// tagging the new resource through TagSpecifications), and DeleteSnapshot.
+// Resource types per action come from the service authorization reference:
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+func ec2Statements(in PolicyInput) []iampolicy.Statement {
+	volumes := ec2VolumesARN(in.Partition, in.Region, in.Account)
+	snapshots := ec2SnapshotsARN(in.Partition, in.Region)
+	return []iampolicy.Statement{
+		{
+			// Describe* calls support no resource-level permissions.
+			Sid:      "VeleroDescribeVolumesAndSnapshots",
+			Effect:   iampolicy.Allow,
+			Action:   iampolicy.Values{"ec2:DescribeVolumes", "ec2:DescribeSnapshots"},
+			Resource: iampolicy.Values{"*"},
+		},
+		{
+			// CreateSnapshot is authorized on the source volume and the new
+			// snapshot; CreateVolume on the new volume and the source snapshot.
+			Sid:      "VeleroSnapshotAndRestoreVolumes",
+			Effect:   iampolicy.Allow,
+			Action:   iampolicy.Values{"ec2:CreateSnapshot", "ec2:CreateVolume"},
+			Resource: iampolicy.Values{volumes, snapshots},
+		},
+		{
+			// The plugin tags only while creating (TagSpecifications), never
+			// with a separate CreateTags call.
+			Sid:      "VeleroTagOnCreate",
+			Effect:   iampolicy.Allow,
+			Action:   iampolicy.Values{"ec2:CreateTags"},
+			Resource: iampolicy.Values{volumes, snapshots},
+			Condition: iampolicy.Condition{
+				"StringEquals": {"ec2:CreateAction": {"CreateSnapshot", "CreateVolume"}},
+			},
+		},
+		{
+			// Velero tags every snapshot it takes with velero.io/backup
+			// (pkg/backup/item_backupper.go in vmware-tanzu/velero), so it can
+			// delete its own snapshots and no others.
+			Sid:      "VeleroDeleteOwnSnapshots",
+			Effect:   iampolicy.Allow,
+			Action:   iampolicy.Values{"ec2:DeleteSnapshot"},
+			Resource: iampolicy.Values{snapshots},
+			Condition: iampolicy.Condition{
+				"Null": {"aws:ResourceTag/velero.io/backup": {"false"}},
+			},
+		},
+	}
+}
+
+func kmsStatements(in PolicyInput) []iampolicy.Statement {
+	var st []iampolicy.Statement
+	if in.BucketKMSKeyARN != "" {
+		// SSE-KMS: S3 asks KMS for a data key on upload and to decrypt on
+		// download and when completing a multipart upload.
+		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
+		st = append(st, iampolicy.Statement{
+			Sid:      "VeleroBucketKmsKey",
+			Effect:   iampolicy.Allow,
+			Action:   iampolicy.Values{"kms:GenerateDataKey", "kms:Decrypt"},
+			Resource: iampolicy.Values{in.BucketKMSKeyARN},
+		})
+	}
+	if in.EBSKMSKeyARN != "" {
+		// Snapshotting and restoring volumes encrypted with a customer
+		// managed key: EBS works through grants made on the caller's behalf.
+		// https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html
+		st = append(st,
+			iampolicy.Statement{
+				Sid:    "VeleroUseEbsKmsKey",
+				Effect: iampolicy.Allow,
+				Action: iampolicy.Values{
+					"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*",
+					"kms:GenerateDataKey*", "kms:DescribeKey", "kms:RetireGrant",
+				},
+				Resource: iampolicy.Values{in.EBSKMSKeyARN},
+			},
+			iampolicy.Statement{
+				Sid:      "VeleroGrantEbsKmsKeyToAwsServices",
+				Effect:   iampolicy.Allow,
+				Action:   iampolicy.Values{"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"},
+				Resource: iampolicy.Values{in.EBSKMSKeyARN},
+				Condition: iampolicy.Condition{
+					"Bool": {"kms:GrantIsForAWSResource": {"true"}},
+				},
+			})
+	}
+	return st
+}

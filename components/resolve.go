@@ -1,0 +1,121 @@
+package components
+
+import (
+	"fmt"
+)
+
+// resolved is everything the child resources need once the Input fields are
+// known: the checked inputs and the documents built from them.
+type resolved struct {
+	cluster, bucket, region string
+	provider                oidcProvider
+	roleNamePrefix          string
+	description             string
+	trustPolicy             string
+	permissionPolicy        string
+	values                  ValuesInput // all but RoleARN, which the role supplies
+}
+
+// inputs are the Input fields of VeleroIRSAArgs once known.
+type inputs struct {
+	cluster, providerARN, issuerURL, bucket, region string
+	bucketKey, ebsKey                               string
+}
+
+// resolve validates the Input fields against each other and against the
+// settings, then builds the trust policy, permission policy and Helm values.
+// It runs inside the apply that feeds every child resource, so an error here
+// registers none of them.
+func resolve(s settings, in inputs) (resolved, error) {
+	if err := validateClusterName(in.cluster); err != nil {
+		return resolved{}, err
+	}
+	provider, err := parseOIDCProviderARN(in.providerARN)
+	if err != nil {
+		return resolved{}, err
+	}
+	issuer, err := normalizeIssuer(in.issuerURL)
+	if err != nil {
+		return resolved{}, err
+	}
+	if issuer != provider.Issuer {
+		return resolved{}, fmt.Errorf("oidcIssuerUrl %q does not match oidcProviderArn %q (issuer %q): give the provider and issuer of the same cluster (`aws iam list-open-id-connect-providers`)", in.issuerURL, in.providerARN, provider.Issuer)
+	}
+	if err := validateBucketName("bucketName", in.bucket); err != nil {
+		return resolved{}, err
+	}
+	if err := validateRegion("region", in.region); err != nil {
+		return resolved{}, err
+	}
+	if p := regionPartition(in.region); p != provider.Partition {
+		return resolved{}, fmt.Errorf("region %q is in partition %q but oidcProviderArn %q is in %q: give the cluster's own region", in.region, p, in.providerARN, provider.Partition)
+	}
+	if err := checkKeys(s, provider.Partition, in); err != nil {
+		return resolved{}, err
+	}
+	trust, err := IRSATrustPolicy(provider.ARN, issuer, s.namespace, s.serviceAccount, s.audience)
+	if err != nil {
+		return resolved{}, err
+	}
+	policy, err := PermissionPolicy(PolicyInput{
+		Partition:       provider.Partition,
+		Account:         provider.Account,
+		Region:          in.region,
+		Bucket:          in.bucket,
+		Prefix:          s.prefix,
+		Snapshots:       s.snapshots,
+		Tagging:         len(s.objectTags) > 0,
+		BucketKMSKeyARN: in.bucketKey,
+		EBSKMSKeyARN:    in.ebsKey,
+	})
+	if err != nil {
+		return resolved{}, err
+	}
+	r := resolved{
+		cluster:        in.cluster,
+		bucket:         in.bucket,
+		region:         in.region,
+		provider:       provider,
+		roleNamePrefix: defaultRoleNamePrefix(in.cluster),
+		description:    or(s.description, fmt.Sprintf("Velero backups of EKS cluster %s (IRSA for %s/%s)", in.cluster, s.namespace, s.serviceAccount)),
+		values: ValuesInput{
+			Namespace:          s.namespace,
+			ServiceAccountName: s.serviceAccount,
+			PluginImage:        s.pluginImage,
+			Bucket:             in.bucket,
+			Region:             in.region,
+			Prefix:             s.prefix,
+			LocationName:       s.locationName,
+			AccessMode:         s.accessMode,
+			Snapshots:          s.snapshots,
+			BucketKMSKeyARN:    in.bucketKey,
+			ObjectTags:         s.objectTags,
+			TokenAudience:      s.audience,
+			FSGroup:            s.fsGroup,
+		},
+	}
+	if r.trustPolicy, err = trust.JSON(); err != nil {
+		return resolved{}, err
+	}
+	if r.permissionPolicy, err = policy.JSON(); err != nil {
+		return resolved{}, err
+	}
+	return r, nil
+}
+
+func checkKeys(s settings, partition string, in inputs) error {
+	if in.bucketKey != "" {
+		if err := validateKMSKeyARN("bucketKmsKeyArn", in.bucketKey, partition, in.region); err != nil {
+			return err
+		}
+	}
+	if in.ebsKey != "" {
+		if !s.snapshots {
+			return fmt.Errorf("ebsKmsKeyArn %q is set but snapshotsEnabled is false: the key is only used for EBS snapshots; drop it or turn snapshots on", in.ebsKey)
+		}
+		if err := validateKMSKeyARN("ebsKmsKeyArn", in.ebsKey, partition, in.region); err != nil {
+			return err
+		}
+	}
+	return nil
+}

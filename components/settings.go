@@ -1,0 +1,223 @@
+package components
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// Defaults of the optional VeleroIRSAArgs fields. The Pulumi.yaml config
+// schema and the README state the same values.
+const (
+	DefaultNamespace          = "velero"
+	DefaultServiceAccountName = "velero-server"
+	DefaultLocationName       = "default"
+	DefaultAccessMode         = "ReadWrite"
+	DefaultReleaseName        = "velero"
+	DefaultFSGroup            = 65534
+	DefaultReleaseTimeout     = 900
+	DefaultMaxSessionDuration = 3600
+	DefaultRolePath           = "/"
+
+	minReleaseTimeout = 600 // the CRD-upgrade hook job runs inside it
+	releaseMaxHistory = 10
+	policyName        = "velero"
+	maxRoleNamePrefix = 38 // 64 minus the 26 characters of the unique suffix
+)
+
+// settings is VeleroIRSAArgs' plain fields with defaults applied and checked.
+type settings struct {
+	prefix, locationName, accessMode string
+	objectTags                       map[string]string
+	snapshots                        bool
+	namespace, serviceAccount        string
+	audience                         string
+	fsGroup                          int
+	releaseName, chartVersion        string
+	chartRepository, pluginImage     string
+	timeout                          int
+	roleName, roleNamePrefix         string
+	rolePath, boundary, description  string
+	maxSession                       int
+	tags                             map[string]string
+}
+
+// newSettings applies the defaults to args' plain fields and validates them.
+// Nothing here waits on an Input, so errors surface before the component
+// itself is registered.
+func newSettings(a *VeleroIRSAArgs) (settings, error) {
+	s := settings{
+		prefix:          a.BackupPrefix,
+		locationName:    or(a.BackupLocationName, DefaultLocationName),
+		accessMode:      or(a.BackupAccessMode, DefaultAccessMode),
+		objectTags:      a.BackupObjectTags,
+		snapshots:       a.SnapshotsEnabled == nil || *a.SnapshotsEnabled,
+		namespace:       or(a.Namespace, DefaultNamespace),
+		serviceAccount:  or(a.ServiceAccountName, DefaultServiceAccountName),
+		audience:        or(a.TokenAudience, DefaultTokenAudience),
+		fsGroup:         DefaultFSGroup,
+		releaseName:     or(a.ReleaseName, DefaultReleaseName),
+		chartVersion:    or(a.ChartVersion, DefaultChartVersion),
+		chartRepository: or(a.ChartRepository, DefaultChartRepository),
+		timeout:         DefaultReleaseTimeout,
+		roleName:        a.RoleName,
+		roleNamePrefix:  a.RoleNamePrefix,
+		rolePath:        or(a.RolePath, DefaultRolePath),
+		boundary:        a.RolePermissionsBoundaryArn,
+		description:     a.RoleDescription,
+		maxSession:      DefaultMaxSessionDuration,
+		tags:            a.Tags,
+	}
+	if a.FsGroup != nil {
+		s.fsGroup = *a.FsGroup
+	}
+	if a.ReleaseTimeoutSeconds != 0 {
+		s.timeout = a.ReleaseTimeoutSeconds
+	}
+	if a.RoleMaxSessionDurationSeconds != 0 {
+		s.maxSession = a.RoleMaxSessionDurationSeconds
+	}
+	checks := []func() error{
+		func() error { return validatePrefix("backupPrefix", s.prefix) },
+		func() error { return validateSubdomain("backupLocationName", s.locationName) },
+		s.checkAccessMode,
+		func() error { return validateObjectTags(s.objectTags) },
+		func() error { return validateLabel("namespace", s.namespace) },
+		func() error { return validateSubdomain("serviceAccountName", s.serviceAccount) },
+		s.checkAudienceAndFSGroup,
+		s.checkRelease,
+		func() error { return s.checkVersions(a.VeleroVersion, a.PluginImage) },
+		s.checkRole,
+		func() error { return validateTags("tags", s.tags) },
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return settings{}, err
+		}
+	}
+	return s, nil
+}
+
+func (s *settings) checkAccessMode() error {
+	if s.accessMode != "ReadWrite" && s.accessMode != "ReadOnly" {
+		return fmt.Errorf("backupAccessMode %q is not a backup location access mode: use ReadWrite or ReadOnly", s.accessMode)
+	}
+	return nil
+}
+
+func (s *settings) checkAudienceAndFSGroup() error {
+	if strings.TrimSpace(s.audience) != s.audience || strings.ContainsAny(s.audience, " ,") {
+		return fmt.Errorf("tokenAudience %q must be a single audience without spaces or commas, e.g. %s", s.audience, DefaultTokenAudience)
+	}
+	if s.fsGroup < 1 || s.fsGroup > 2147483647 {
+		return fmt.Errorf("fsGroup %d is not a usable group ID: use a positive GID such as %d (0 would make the token readable only as root)", s.fsGroup, DefaultFSGroup)
+	}
+	return nil
+}
+
+func (s *settings) checkRelease() error {
+	if err := validateLabel("releaseName", s.releaseName); err != nil {
+		return err
+	}
+	if len(s.releaseName) > 53 {
+		return fmt.Errorf("releaseName %q is %d characters; Helm allows at most 53", s.releaseName, len(s.releaseName))
+	}
+	if u, err := url.Parse(s.chartRepository); err != nil || (u.Scheme != "https" && u.Scheme != "oci") || u.Host == "" {
+		return fmt.Errorf("chartRepository %q is not an https:// or oci:// repository URL: use %s or your mirror's URL", s.chartRepository, DefaultChartRepository)
+	}
+	if s.timeout < minReleaseTimeout {
+		return fmt.Errorf("releaseTimeoutSeconds %d is too short for the chart's CRD-upgrade hook and rollout: use at least %d (default %d)", s.timeout, minReleaseTimeout, DefaultReleaseTimeout)
+	}
+	return nil
+}
+
+func (s *settings) checkVersions(veleroVersion, image string) error {
+	minor, err := veleroMinor(s.chartVersion, veleroVersion)
+	if err != nil {
+		return err
+	}
+	s.pluginImage, err = pluginImage(image, minor)
+	return err
+}
+
+func (s *settings) checkRole() error {
+	switch {
+	case s.roleName != "" && s.roleNamePrefix != "":
+		return fmt.Errorf("roleName %q and roleNamePrefix %q are mutually exclusive: choose one", s.roleName, s.roleNamePrefix)
+	case s.roleName != "" && !roleNamePattern.MatchString(s.roleName):
+		return fmt.Errorf("roleName %q is not a valid IAM role name: use 1–64 letters, digits and +=,.@_-", s.roleName)
+	case s.roleNamePrefix != "" && (len(s.roleNamePrefix) > maxRoleNamePrefix || !roleNamePattern.MatchString(s.roleNamePrefix)):
+		return fmt.Errorf("roleNamePrefix %q is not a valid role name prefix: use 1–%d letters, digits and +=,.@_- (a 26-character unique suffix is appended)", s.roleNamePrefix, maxRoleNamePrefix)
+	case len(s.rolePath) > 512 || !rolePathPattern.MatchString(s.rolePath):
+		return fmt.Errorf("rolePath %q is not a valid IAM path: start and end it with '/', e.g. /velero/", s.rolePath)
+	case s.maxSession < 3600 || s.maxSession > 43200:
+		return fmt.Errorf("roleMaxSessionDurationSeconds %d is out of IAM's range: use 3600–43200", s.maxSession)
+	case len(s.description) > 1000:
+		return fmt.Errorf("roleDescription is %d characters; IAM allows at most 1000", len(s.description))
+	}
+	if s.boundary != "" {
+		parts := strings.SplitN(s.boundary, ":", 6)
+		if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "policy/") {
+			return fmt.Errorf("rolePermissionsBoundaryArn %q is not an IAM policy ARN: use arn:<partition>:iam::<account>:policy/<name>", s.boundary)
+		}
+	}
+	return nil
+}
+
+// defaultRoleNamePrefix is "<cluster>-velero-", cut to IAM's prefix length.
+// The unique suffix keeps roles of same-named clusters in other regions of
+// one account apart.
+func defaultRoleNamePrefix(cluster string) string {
+	const suffix = "-velero-"
+	if max := maxRoleNamePrefix - len(suffix); len(cluster) > max {
+		cluster = strings.TrimRight(cluster[:max], "-_")
+	}
+	return cluster + suffix
+}
+
+// validateTags checks IAM tag limits: at most 50 tags, keys up to 128 and
+// values up to 256 characters, no aws: prefix.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html#id_tags_rules_creating
+func validateTags(field string, tags map[string]string) error {
+	if len(tags) > 50 {
+		return fmt.Errorf("%s has %d tags; IAM allows at most 50", field, len(tags))
+	}
+	for _, k := range sortedKeys(tags) {
+		switch {
+		case k == "" || len(k) > 128:
+			return fmt.Errorf("%s key %q must be 1–128 characters", field, k)
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			return fmt.Errorf("%s key %q uses the aws: prefix, which AWS reserves", field, k)
+		case len(tags[k]) > 256:
+			return fmt.Errorf("%s value of %q is %d characters; at most 256", field, k, len(tags[k]))
+		}
+	}
+	return nil
+}
+
+// validateObjectTags checks S3 object tag limits: at most 10 tags, keys up to
+// 128 and values up to 256 characters.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html
+func validateObjectTags(tags map[string]string) error {
+	if len(tags) > 10 {
+		return fmt.Errorf("backupObjectTags has %d tags; S3 allows at most 10 per object", len(tags))
+	}
+	return validateTags("backupObjectTags", tags)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

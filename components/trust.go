@@ -1,0 +1,32 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/velero-irsa/velero-irsa/components/internal/iampolicy"
+)
+
+// IRSATrustPolicy builds the role trust policy for IAM roles for service
+// accounts: only tokens issued by the cluster's OIDC provider for exactly one
+// ServiceAccount, with the STS audience, may assume the role.
+// https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html
+//
+// issuer is the issuer's host and path (no https://, no trailing slash);
+// audience is the token audience, normally DefaultTokenAudience.
+func IRSATrustPolicy(providerARN, issuer, namespace, serviceAccount, audience string) (iampolicy.Document, error) {
+	if providerARN == "" || issuer == "" || namespace == "" || serviceAccount == "" || audience == "" {
+		return iampolicy.Document{}, fmt.Errorf("building trust policy: provider ARN, issuer, namespace, service account and audience are all required (got %q, %q, %q, %q, %q)", providerARN, issuer, namespace, serviceAccount, audience)
+	}
+	return iampolicy.New(iampolicy.Statement{
+		Sid:       "VeleroServiceAccountWebIdentity",
+		Effect:    iampolicy.Allow,
+		Principal: &iampolicy.Principal{Federated: iampolicy.Values{providerARN}},
+		Action:    iampolicy.Values{"sts:AssumeRoleWithWebIdentity"},
+		Condition: iampolicy.Condition{
+			"StringEquals": {
+				issuer + ":aud": {audience},
+				issuer + ":sub": {"system:serviceaccount:" + namespace + ":" + serviceAccount},
+			},
+		},
+	}), nil
+}

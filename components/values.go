@@ -1,0 +1,133 @@
+package components
+
+import (
+	"net/url"
+	"strings"
+)
+
+// The ServiceAccount annotations read by the EKS Pod Identity Webhook.
+// https://github.com/aws/amazon-eks-pod-identity-webhook#eks-walkthrough
+const (
+	roleARNAnnotation  = "eks.amazonaws.com/role-arn"
+	audienceAnnotation = "eks.amazonaws.com/audience"
+)
+
+// DefaultTokenAudience is the audience of the projected ServiceAccount token
+// the EKS Pod Identity Webhook mounts, and the client ID of the cluster's IAM
+// OIDC provider.
+const DefaultTokenAudience = "sts.amazonaws.com"
+
+// ValuesInput is everything the Helm values depend on, as plain values.
+type ValuesInput struct {
+	RoleARN            string
+	Namespace          string
+	ServiceAccountName string
+	PluginImage        string
+	Bucket             string
+	Region             string
+	Prefix             string
+	LocationName       string
+	AccessMode         string
+	Snapshots          bool
+	BucketKMSKeyARN    string
+	// ObjectTags become the location's config.tagging query string.
+	ObjectTags map[string]string
+	// TokenAudience, when not the default, is annotated on the ServiceAccount.
+	TokenAudience string
+	FSGroup       int
+}
+
+// HelmValues builds the Velero chart values that make IRSA work (chart 7.x and
+// later; keys from the chart's values.yaml in
+// https://github.com/vmware-tanzu/helm-charts/tree/main/charts/velero).
+//
+// The result holds only maps, slices of maps and scalars, so it can be sent
+// as a Helm release's values and marshalled to JSON or YAML deterministically.
+func HelmValues(in ValuesInput) map[string]interface{} {
+	annotations := map[string]interface{}{roleARNAnnotation: in.RoleARN}
+	if in.TokenAudience != "" && in.TokenAudience != DefaultTokenAudience {
+		annotations[audienceAnnotation] = in.TokenAudience
+	}
+	values := map[string]interface{}{
+		"initContainers": []interface{}{
+			map[string]interface{}{
+				"name":            "velero-plugin-for-aws",
+				"image":           in.PluginImage,
+				"imagePullPolicy": "IfNotPresent",
+				"volumeMounts": []interface{}{
+					map[string]interface{}{"mountPath": "/target", "name": "plugins"},
+				},
+			},
+		},
+		// With a credentials file in effect the AWS plugin clears
+		// AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE (config.go in
+		// velero-plugin-for-aws), and Velero would silently run with the
+		// node's role instead of this one.
+		"credentials": map[string]interface{}{"useSecret": false},
+		"serviceAccount": map[string]interface{}{
+			"server": map[string]interface{}{
+				"create": true,
+				// Set explicitly: the chart's generated name depends on the
+				// release name, and the trust policy must name this exact one.
+				"name":        in.ServiceAccountName,
+				"annotations": annotations,
+			},
+		},
+		// The chart's own advice for IRSA: an fsGroup makes the projected
+		// web identity token readable by Velero's non-root user.
+		"podSecurityContext": map[string]interface{}{"fsGroup": in.FSGroup},
+		"configuration": map[string]interface{}{
+			"backupStorageLocation":  []interface{}{backupLocation(in)},
+			"volumeSnapshotLocation": snapshotLocations(in),
+		},
+		"snapshotsEnabled": in.Snapshots,
+	}
+	return values
+}
+
+func backupLocation(in ValuesInput) map[string]interface{} {
+	config := map[string]interface{}{"region": in.Region}
+	if in.BucketKMSKeyARN != "" {
+		config["kmsKeyId"] = in.BucketKMSKeyARN
+	}
+	if len(in.ObjectTags) > 0 {
+		config["tagging"] = taggingQuery(in.ObjectTags)
+	}
+	bsl := map[string]interface{}{
+		"name":       in.LocationName,
+		"provider":   "aws",
+		"bucket":     in.Bucket,
+		"default":    true,
+		"accessMode": in.AccessMode,
+		"config":     config,
+	}
+	if in.Prefix != "" {
+		bsl["prefix"] = in.Prefix
+	}
+	return bsl
+}
+
+// snapshotLocations is the EBS snapshot location, or an empty list when
+// snapshots are off (an empty list replaces the chart's placeholder entry).
+func snapshotLocations(in ValuesInput) []interface{} {
+	if !in.Snapshots {
+		return []interface{}{}
+	}
+	return []interface{}{
+		map[string]interface{}{
+			"name":     in.LocationName,
+			"provider": "aws",
+			"config":   map[string]interface{}{"region": in.Region},
+		},
+	}
+}
+
+// taggingQuery renders object tags the way the plugin passes config.tagging
+// to S3 (the x-amz-tagging header): a URL query string, here with sorted keys.
+func taggingQuery(tags map[string]string) string {
+	parts := make([]string, 0, len(tags))
+	for _, k := range sortedKeys(tags) {
+		parts = append(parts, url.QueryEscape(k)+"="+url.QueryEscape(tags[k]))
+	}
+	return strings.Join(parts, "&")
+}

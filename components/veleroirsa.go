@@ -1,0 +1,141 @@
+package components
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// VeleroIRSAArgs configures a VeleroIRSA component.
+//
+// The five contract fields are Inputs so they can come straight from other
+// resources (an EKS cluster, a bucket); the rest are plain values with
+// defaults. Every field is validated before any child resource is registered.
+type VeleroIRSAArgs struct {
+	// ClusterName is the EKS cluster's name. Required. It prefixes the
+	// default IAM role name.
+	ClusterName pulumi.StringInput `pulumi:"clusterName"`
+	// OidcProviderArn is the ARN of the cluster's IAM OIDC identity provider,
+	// arn:<partition>:iam::<account>:oidc-provider/<issuer host+path>. Required.
+	// Its partition and account scope the EC2 statements of the policy; its
+	// issuer must match OidcIssuerUrl.
+	OidcProviderArn pulumi.StringInput `pulumi:"oidcProviderArn"`
+	// OidcIssuerUrl is the cluster's OIDC issuer URL, with or without
+	// https:// (cluster.identity.oidc.issuer of `aws eks describe-cluster`).
+	// Required.
+	OidcIssuerUrl pulumi.StringInput `pulumi:"oidcIssuerUrl"`
+	// BucketName is the existing S3 bucket backups are stored in: the bare
+	// name, not an s3:// URL or an ARN. Required.
+	BucketName pulumi.StringInput `pulumi:"bucketName"`
+	// Region is the region of the bucket and of the cluster's EBS volumes,
+	// e.g. eu-central-1. Required. It must belong to the OIDC provider's
+	// partition.
+	Region pulumi.StringInput `pulumi:"region"`
+
+	// BackupPrefix is the folder inside the bucket that holds this cluster's
+	// backups ("clusters/prod-eu"). Default: none, the bucket root. The
+	// policy's object statements are limited to it.
+	BackupPrefix string `pulumi:"backupPrefix,optional"`
+	// BackupLocationName names the BackupStorageLocation (and the
+	// VolumeSnapshotLocation). Default "default".
+	BackupLocationName string `pulumi:"backupLocationName,optional"`
+	// BackupAccessMode is ReadWrite (default) or ReadOnly, the latter for a
+	// cluster that only restores from the location.
+	BackupAccessMode string `pulumi:"backupAccessMode,optional"`
+	// BackupObjectTags are S3 object tags Velero puts on every object it
+	// uploads (the location's config.tagging). Default none. Setting any also
+	// grants s3:PutObjectTagging.
+	BackupObjectTags map[string]string `pulumi:"backupObjectTags,optional"`
+	// BucketKmsKeyArn is the KMS key ARN for SSE-KMS on backup objects
+	// (config.kmsKeyId). Default none (the bucket's default encryption
+	// applies). When set, the policy allows kms:GenerateDataKey and
+	// kms:Decrypt on exactly this key; the key must be in Region and its key
+	// policy must allow the account's IAM policies to grant its use.
+	BucketKmsKeyArn pulumi.StringInput `pulumi:"bucketKmsKeyArn,optional"`
+
+	// SnapshotsEnabled turns EBS volume snapshots on (default true). When
+	// false, no VolumeSnapshotLocation is configured and the policy has no
+	// EC2 statements.
+	SnapshotsEnabled *bool `pulumi:"snapshotsEnabled,optional"`
+	// EbsKmsKeyArn is the customer managed KMS key the cluster's EBS volumes
+	// are encrypted with, if any. Default none. When set, the policy lets
+	// EBS use the key on Velero's behalf to snapshot and restore those
+	// volumes. Requires SnapshotsEnabled.
+	EbsKmsKeyArn pulumi.StringInput `pulumi:"ebsKmsKeyArn,optional"`
+
+	// Namespace Velero is installed in; created if missing. Default "velero".
+	Namespace string `pulumi:"namespace,optional"`
+	// ServiceAccountName is the name of Velero's ServiceAccount, the only one
+	// the role trusts. Default "velero-server".
+	ServiceAccountName string `pulumi:"serviceAccountName,optional"`
+	// TokenAudience is the audience of the ServiceAccount token and a client
+	// ID of the OIDC provider. Default "sts.amazonaws.com"; another value is
+	// also annotated on the ServiceAccount (eks.amazonaws.com/audience).
+	TokenAudience string `pulumi:"tokenAudience,optional"`
+	// FsGroup is the pod fsGroup that makes the projected token readable by
+	// Velero's non-root user. Default 65534.
+	FsGroup *int `pulumi:"fsGroup,optional"`
+
+	// ReleaseName is the Helm release name. Default "velero".
+	ReleaseName string `pulumi:"releaseName,optional"`
+	// ChartVersion is the exact Velero chart version. Default "12.1.0"
+	// (Velero 1.18.1).
+	ChartVersion string `pulumi:"chartVersion,optional"`
+	// ChartRepository is the Helm repository URL of the chart. Default
+	// https://vmware-tanzu.github.io/helm-charts; set it to use a mirror.
+	ChartRepository string `pulumi:"chartRepository,optional"`
+	// VeleroVersion is the Velero version the chart installs ("1.19"). Only
+	// needed for chart versions newer than 12.x, which this component cannot
+	// map to a Velero version itself.
+	VeleroVersion string `pulumi:"veleroVersion,optional"`
+	// PluginImage is the AWS plugin image. Default: the plugin release made
+	// for the chart's Velero (velero/velero-plugin-for-aws:v1.14.0 for the
+	// default chart). A tag from another Velero line is refused; an image
+	// pinned only by digest is taken as given.
+	PluginImage string `pulumi:"pluginImage,optional"`
+	// ReleaseTimeoutSeconds bounds each Helm install or upgrade, CRD-upgrade
+	// hook job included. Default 900; at least 600.
+	ReleaseTimeoutSeconds int `pulumi:"releaseTimeoutSeconds,optional"`
+
+	// RoleName is the exact IAM role name (at most 64 characters). Conflicts
+	// with RoleNamePrefix. Default: a unique name starting with
+	// "<clusterName>-velero-".
+	RoleName string `pulumi:"roleName,optional"`
+	// RoleNamePrefix makes a unique role name starting with this prefix (at
+	// most 38 characters). Conflicts with RoleName.
+	RoleNamePrefix string `pulumi:"roleNamePrefix,optional"`
+	// RolePath is the role's IAM path. Default "/".
+	RolePath string `pulumi:"rolePath,optional"`
+	// RolePermissionsBoundaryArn is an IAM policy ARN set as the role's
+	// permissions boundary. Default none.
+	RolePermissionsBoundaryArn string `pulumi:"rolePermissionsBoundaryArn,optional"`
+	// RoleMaxSessionDurationSeconds is the role's maximum session duration,
+	// 3600–43200. Default 3600 (the token webhook asks for one hour).
+	RoleMaxSessionDurationSeconds int `pulumi:"roleMaxSessionDurationSeconds,optional"`
+	// RoleDescription is the role's description. Default names the cluster.
+	RoleDescription string `pulumi:"roleDescription,optional"`
+	// Tags are added to the IAM role. Default none.
+	Tags map[string]string `pulumi:"tags,optional"`
+}
+
+// VeleroIRSA is Velero installed on an EKS cluster with an IAM role that only
+// its ServiceAccount can assume (IAM roles for service accounts).
+type VeleroIRSA struct {
+	pulumi.ResourceState
+
+	// RoleArn is the ARN of the role Velero runs as.
+	RoleArn pulumi.StringOutput `pulumi:"roleArn"`
+	// RoleName is the IAM role's name.
+	RoleName pulumi.StringOutput `pulumi:"roleName"`
+	// Namespace is the namespace Velero runs in.
+	Namespace pulumi.StringOutput `pulumi:"namespace"`
+	// ServiceAccountName is Velero's ServiceAccount, the one the role trusts.
+	ServiceAccountName pulumi.StringOutput `pulumi:"serviceAccountName"`
+	// BucketName is the backup bucket.
+	BucketName pulumi.StringOutput `pulumi:"bucketName"`
+	// ReleaseName is the Helm release's name.
+	ReleaseName pulumi.StringOutput `pulumi:"releaseName"`
+	// ReleaseStatus is the Helm release status (deployed, failed, ...).
+	ReleaseStatus pulumi.StringOutput `pulumi:"releaseStatus"`
+}
+
+// VeleroIRSAType is the component's Pulumi type token.
+const VeleroIRSAType = "velero-irsa:index:VeleroIRSA"
