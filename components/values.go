@@ -127,7 +127,13 @@ func snapshotLocations(in ValuesInput) []interface{} {
 func taggingQuery(tags map[string]string) string {
 	parts := make([]string, 0, len(tags))
 	for _, k := range sortedKeys(tags) {
-		parts = append(parts, url.QueryEscape(k)+"="+url.QueryEscape(tags[k]))
+		parts = append(parts, queryEscape(k)+"="+queryEscape(tags[k]))
 	}
 	return strings.Join(parts, "&")
+}
+
+// queryEscape percent-encodes a tag key or value; spaces become %20, which
+// every query-string decoder reads as a space (a '+' would not be, everywhere).
+func queryEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }

@@ -6,6 +6,7 @@
 package iampolicy
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -120,20 +121,28 @@ func (d Document) Validate() error {
 
 // JSON returns the compact JSON form of the document, the form sent to IAM.
 func (d Document) JSON() (string, error) {
-	b, err := json.Marshal(d)
-	if err != nil {
-		return "", fmt.Errorf("marshalling policy document: %w", err)
-	}
-	return string(b), nil
+	return d.encode("")
 }
 
 // Indented returns the document as two-space indented JSON, for review.
 func (d Document) Indented() (string, error) {
-	b, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
+	return d.encode("  ")
+}
+
+// encode marshals without HTML escaping, so '&', '<' and '>' stay readable.
+func (d Document) encode(indent string) (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", indent)
+	if err := enc.Encode(d); err != nil {
 		return "", fmt.Errorf("marshalling policy document: %w", err)
 	}
-	return string(b) + "\n", nil
+	out := buf.String()
+	if indent == "" {
+		out = strings.TrimSuffix(out, "\n")
+	}
+	return out, nil
 }
 
 // Size is the document's length as IAM counts it against its quotas: the

@@ -1,0 +1,129 @@
+package components
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// Fixtures shared by the tests: obviously fake IDs in the documented formats.
+const (
+	testAccount   = "123456789012"
+	testOIDCID    = "EXAMPLED539D4633E53DE1B71EXAMPLE"
+	testIssuer    = "https://oidc.eks.us-east-1.amazonaws.com/id/" + testOIDCID
+	testProvider  = "arn:aws:iam::" + testAccount + ":oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/" + testOIDCID
+	testBucket    = "acme-velero-backups"
+	testRegion    = "us-east-1"
+	testCluster   = "prod-use1"
+	testRoleARN   = "arn:aws:iam::" + testAccount + ":role/prod-use1-velero-20261126000000000000000001"
+	testBucketKey = "arn:aws:kms:us-east-1:" + testAccount + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	testEBSKey    = "arn:aws:kms:us-east-1:" + testAccount + ":key/0987dcba-09fe-87dc-65ba-ab0987654321"
+)
+
+func defaultInputs() inputs {
+	return inputs{cluster: testCluster, providerARN: testProvider, issuerURL: testIssuer, bucket: testBucket, region: testRegion}
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+// documentCases are the golden cases: each builds the trust policy, the
+// permission policy and the Helm values from one set of inputs.
+var documentCases = []struct {
+	name string
+	args VeleroIRSAArgs
+	in   func(inputs) inputs
+}{
+	{name: "default"},
+	{name: "prefix", args: VeleroIRSAArgs{BackupPrefix: "clusters/prod-use1"}},
+	{name: "snapshots-off", args: VeleroIRSAArgs{SnapshotsEnabled: boolPtr(false)}},
+	{name: "kms", in: func(in inputs) inputs {
+		in.bucketKey, in.ebsKey = testBucketKey, testEBSKey
+		return in
+	}},
+	{name: "tagging", args: VeleroIRSAArgs{BackupObjectTags: map[string]string{"team": "platform", "data class": "backup&restore"}}},
+	{name: "aws-cn", in: func(in inputs) inputs {
+		in.region = "cn-north-1"
+		in.issuerURL = "https://oidc.eks.cn-north-1.amazonaws.com.cn/id/" + testOIDCID
+		in.providerARN = "arn:aws-cn:iam::" + testAccount + ":oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/" + testOIDCID
+		return in
+	}},
+	{name: "aws-us-gov", in: func(in inputs) inputs {
+		in.region = "us-gov-west-1"
+		in.issuerURL = "oidc.eks.us-gov-west-1.amazonaws.com/id/" + testOIDCID + "/"
+		in.providerARN = "arn:aws-us-gov:iam::" + testAccount + ":oidc-provider/oidc.eks.us-gov-west-1.amazonaws.com/id/" + testOIDCID
+		return in
+	}},
+}
+
+func TestDocumentsGolden(t *testing.T) {
+	for _, tc := range documentCases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := newSettings(&tc.args)
+			if err != nil {
+				t.Fatalf("newSettings: %v", err)
+			}
+			in := defaultInputs()
+			if tc.in != nil {
+				in = tc.in(in)
+			}
+			r, err := resolve(s, in)
+			if err != nil {
+				t.Fatalf("resolve: %v", err)
+			}
+			values := r.values
+			values.RoleARN = testRoleARN
+			dir := filepath.Join("testdata", "documents", tc.name)
+			checkGolden(t, filepath.Join(dir, "trust.json"), indentJSON(t, r.trustPolicy))
+			checkGolden(t, filepath.Join(dir, "policy.json"), indentJSON(t, r.permissionPolicy))
+			checkGolden(t, filepath.Join(dir, "values.json"), marshalIndent(t, HelmValues(values)))
+		})
+	}
+}
+
+// checkGolden compares got with the golden file, or rewrites it with -update.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test ./components -run %s -update to create it): %v", t.Name(), err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; if the change is intended, run go test ./components -update\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
+
+func indentJSON(t *testing.T, compact string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, []byte(compact), "", "  "); err != nil {
+		t.Fatalf("indenting %s: %v", compact, err)
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes()
+}
+
+func marshalIndent(t *testing.T, v interface{}) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

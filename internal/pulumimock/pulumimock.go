@@ -1,0 +1,173 @@
+// Package pulumimock records what a Pulumi program registers when it runs
+// under pulumi.WithMocks, and answers with plausible provider outputs, so tests
+// can assert on exact resource inputs, parents, providers and invokes.
+package pulumimock
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Account is the AWS account ID the mocks put in the ARNs they make up.
+const Account = "123456789012"
+
+// Resource is one registration seen by the mocks.
+type Resource struct {
+	Type     string
+	Name     string
+	Custom   bool
+	Parent   string // parent URN
+	Provider string // provider reference: "<provider URN>::<provider ID>"
+	Version  string // provider plugin version requested
+	// DependsOn lists the URNs of explicit dependencies.
+	DependsOn []string
+	Inputs    resource.PropertyMap
+}
+
+// Invoke is one function call (data source) seen by the mocks.
+type Invoke struct {
+	Token    string
+	Args     resource.PropertyMap
+	Provider string
+}
+
+// Recorder is a pulumi.MockResourceMonitor that records every registration
+// and invoke. OnInvoke answers invokes; without it every invoke fails.
+type Recorder struct {
+	OnInvoke func(token string, args resource.PropertyMap) (resource.PropertyMap, error)
+
+	mu        sync.Mutex
+	resources []Resource
+	invokes   []Invoke
+}
+
+var _ pulumi.MockResourceMonitor = (*Recorder)(nil)
+
+// NewResource records a registration and returns its inputs plus the outputs
+// a provider would compute (ARNs, IDs, release status).
+func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs}
+	if rpc := args.RegisterRPC; rpc != nil {
+		rec.Parent = rpc.GetParent()
+		rec.Version = rpc.GetVersion()
+		rec.DependsOn = append(rec.DependsOn, rpc.GetDependencies()...)
+		sort.Strings(rec.DependsOn)
+	}
+	r.mu.Lock()
+	r.resources = append(r.resources, rec)
+	r.mu.Unlock()
+
+	outputs := args.Inputs.Copy()
+	id := args.Name + "-id"
+	switch args.TypeToken {
+	case "aws:iam/role:Role":
+		name := str(args.Inputs, "name")
+		if name == "" {
+			name = str(args.Inputs, "namePrefix") + "20261126000000000000000001"
+		}
+		id = name
+		outputs["name"] = resource.NewStringProperty(name)
+		outputs["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:iam::%s:role%s%s",
+			partitionOf(args.Inputs), Account, pathOf(args.Inputs), name))
+	case "aws:iam/rolePolicy:RolePolicy":
+		id = str(args.Inputs, "role") + ":" + str(args.Inputs, "name")
+	case "kubernetes:helm.sh/v3:Release":
+		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{
+			"name":      args.Inputs["name"],
+			"namespace": args.Inputs["namespace"],
+			"status":    resource.NewStringProperty("deployed"),
+			"version":   args.Inputs["version"],
+			"revision":  resource.NewNumberProperty(1),
+		})
+	}
+	return id, outputs, nil
+}
+
+// Call records an invoke and answers it with OnInvoke.
+func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	r.mu.Lock()
+	r.invokes = append(r.invokes, Invoke{Token: args.Token, Args: args.Args, Provider: args.Provider})
+	r.mu.Unlock()
+	if r.OnInvoke == nil {
+		return nil, fmt.Errorf("unexpected invoke %s", args.Token)
+	}
+	return r.OnInvoke(args.Token, args.Args)
+}
+
+// Resources returns the registrations seen so far, in order.
+func (r *Recorder) Resources() []Resource {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Resource(nil), r.resources...)
+}
+
+// Invokes returns the invokes seen so far, in order.
+func (r *Recorder) Invokes() []Invoke {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Invoke(nil), r.invokes...)
+}
+
+// Find returns the registration with the given type and name.
+func (r *Recorder) Find(typ, name string) (Resource, bool) {
+	for _, res := range r.Resources() {
+		if res.Type == typ && res.Name == name {
+			return res, true
+		}
+	}
+	return Resource{}, false
+}
+
+// Types lists "type name" of every registration, sorted, for readable
+// assertions about what was (or was not) created.
+func (r *Recorder) Types() []string {
+	var out []string
+	for _, res := range r.Resources() {
+		out = append(out, res.Type+" "+res.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// URN is the URN the mocks give a resource of this project and stack.
+func URN(project, stack, parentType, typ, name string) string {
+	t := typ
+	if parentType != "" {
+		t = parentType + "$" + typ
+	}
+	return fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", stack, project, t, name)
+}
+
+// partitionOf reads the partition from the role's trust policy principal, so
+// mocked role ARNs match the cluster's partition.
+func partitionOf(inputs resource.PropertyMap) string {
+	doc := inputs["assumeRolePolicy"]
+	if doc.IsString() {
+		for _, p := range []string{"aws-us-gov", "aws-cn"} {
+			if strings.Contains(doc.StringValue(), "arn:"+p+":") {
+				return p
+			}
+		}
+	}
+	return "aws"
+}
+
+func pathOf(inputs resource.PropertyMap) string {
+	if p := str(inputs, "path"); p != "" {
+		return p
+	}
+	return "/"
+}
+
+// str is a string input's value, or "" when it is absent or not a string.
+func str(m resource.PropertyMap, key resource.PropertyKey) string {
+	if v, ok := m[key]; ok && v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
