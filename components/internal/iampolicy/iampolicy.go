@@ -64,10 +64,17 @@ type Values []string
 
 // MarshalJSON writes a single value as a string and several as an array.
 func (v Values) MarshalJSON() ([]byte, error) {
+	var x interface{} = []string(v)
 	if len(v) == 1 {
-		return json.Marshal(v[0])
+		x = v[0]
 	}
-	return json.Marshal([]string(v))
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(x); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // UnmarshalJSON accepts both a string and an array of strings.

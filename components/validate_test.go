@@ -1,0 +1,198 @@
+package components
+
+import (
+	"strings"
+	"testing"
+)
+
+func intPtr(i int) *int { return &i }
+
+// TestSettingsErrors covers the plain fields: each error names the field, the
+// value and the fix.
+func TestSettingsErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		args VeleroIRSAArgs
+		want string
+	}{
+		{"prefix with leading slash", VeleroIRSAArgs{BackupPrefix: "/clusters/prod"}, `backupPrefix "/clusters/prod" starts or ends with '/': write it as "clusters/prod"`},
+		{"prefix with wildcard", VeleroIRSAArgs{BackupPrefix: "clusters/*"}, `backupPrefix "clusters/*" has segment "*"`},
+		{"prefix with dot-dot", VeleroIRSAArgs{BackupPrefix: "a/../b"}, `has segment ".."`},
+		{"prefix with empty segment", VeleroIRSAArgs{BackupPrefix: "a//b"}, `has segment ""`},
+		{"access mode", VeleroIRSAArgs{BackupAccessMode: "readonly"}, `backupAccessMode "readonly" is not a backup location access mode: use ReadWrite or ReadOnly`},
+		{"namespace uppercase", VeleroIRSAArgs{Namespace: "Velero"}, `namespace "Velero" is not a valid Kubernetes name`},
+		{"namespace too long", VeleroIRSAArgs{Namespace: strings.Repeat("a", 64)}, `namespace "aaaa`},
+		{"service account", VeleroIRSAArgs{ServiceAccountName: "velero_server"}, `serviceAccountName "velero_server" is not a valid Kubernetes name`},
+		{"location name", VeleroIRSAArgs{BackupLocationName: "Primary"}, `backupLocationName "Primary" is not a valid Kubernetes name`},
+		{"object tags aws prefix", VeleroIRSAArgs{BackupObjectTags: map[string]string{"aws:owner": "x"}}, `backupObjectTags key "aws:owner" uses the aws: prefix`},
+		{"fsGroup zero", VeleroIRSAArgs{FsGroup: intPtr(0)}, `fsGroup 0 is not a usable group ID`},
+		{"release name", VeleroIRSAArgs{ReleaseName: "Velero"}, `releaseName "Velero" is not a valid Kubernetes name`},
+		{"chart repo http", VeleroIRSAArgs{ChartRepository: "http://charts.example.com"}, `chartRepository "http://charts.example.com" is not an https:// or oci:// repository URL`},
+		{"timeout too short", VeleroIRSAArgs{ReleaseTimeoutSeconds: 300}, `releaseTimeoutSeconds 300 is too short for the chart's CRD-upgrade hook and rollout: use at least 600`},
+		{"chart range", VeleroIRSAArgs{ChartVersion: "^12.0.0"}, `chartVersion "^12.0.0" is not an exact chart version`},
+		{"chart too old", VeleroIRSAArgs{ChartVersion: "6.7.0"}, `chartVersion "6.7.0" installs a Velero older than 1.14`},
+		{"chart too new", VeleroIRSAArgs{ChartVersion: "13.0.0"}, `chartVersion "13.0.0" is newer than the charts this component knows (7.x–12.x): set veleroVersion`},
+		{"plugin mismatch", VeleroIRSAArgs{PluginImage: "velero/velero-plugin-for-aws:v1.13.2"}, `pluginImage "velero/velero-plugin-for-aws:v1.13.2" (plugin v1.13) does not match Velero 1.18: the plugin compatibility table pairs Velero 1.18 with plugin v1.14.x; use velero/velero-plugin-for-aws:v1.14.0`},
+		{"plugin mismatch old chart", VeleroIRSAArgs{ChartVersion: "11.4.0", PluginImage: "velero/velero-plugin-for-aws:v1.14.0"}, `does not match Velero 1.17`},
+		{"plugin untagged", VeleroIRSAArgs{PluginImage: "registry.example.com:5000/velero/velero-plugin-for-aws"}, `has no tag, so it would follow :latest`},
+		{"plugin latest", VeleroIRSAArgs{PluginImage: "velero/velero-plugin-for-aws:latest"}, `has tag "latest", which is not a plugin version`},
+		{"velero version format", VeleroIRSAArgs{ChartVersion: "13.0.0", VeleroVersion: "one.nineteen"}, `veleroVersion "one.nineteen" is not a Velero version`},
+		{"velero too new for plugin table", VeleroIRSAArgs{ChartVersion: "13.0.0", VeleroVersion: "1.19"}, `no AWS plugin release is known for Velero 1.19: set pluginImage`},
+		{"role name and prefix", VeleroIRSAArgs{RoleName: "a", RoleNamePrefix: "b"}, `roleName "a" and roleNamePrefix "b" are mutually exclusive: choose one`},
+		{"role name too long", VeleroIRSAArgs{RoleName: strings.Repeat("r", 65)}, `is not a valid IAM role name: use 1–64`},
+		{"role prefix too long", VeleroIRSAArgs{RoleNamePrefix: strings.Repeat("r", 39)}, `is not a valid role name prefix: use 1–38`},
+		{"role path", VeleroIRSAArgs{RolePath: "velero"}, `rolePath "velero" is not a valid IAM path: start and end it with '/'`},
+		{"max session", VeleroIRSAArgs{RoleMaxSessionDurationSeconds: 60}, `roleMaxSessionDurationSeconds 60 is out of IAM's range: use 3600–43200`},
+		{"boundary", VeleroIRSAArgs{RolePermissionsBoundaryArn: "PowerUserBoundary"}, `rolePermissionsBoundaryArn "PowerUserBoundary" is not an IAM policy ARN`},
+		{"tag too long", VeleroIRSAArgs{Tags: map[string]string{"k": strings.Repeat("v", 257)}}, `tags value of "k" is 257 characters; at most 256`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := newSettings(&tc.args)
+			if err == nil {
+				t.Fatalf("newSettings accepted %+v; want error containing %q", tc.args, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %q\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSettingsAccepts(t *testing.T) {
+	cases := []struct {
+		name       string
+		args       VeleroIRSAArgs
+		wantPlugin string
+	}{
+		{"defaults", VeleroIRSAArgs{}, "velero/velero-plugin-for-aws:v1.14.0"},
+		{"older chart picks its plugin", VeleroIRSAArgs{ChartVersion: "10.1.3"}, "velero/velero-plugin-for-aws:v1.12.2"},
+		{"mirror with port and tag", VeleroIRSAArgs{PluginImage: "registry.example.com:5000/velero/velero-plugin-for-aws:v1.14.1"}, "registry.example.com:5000/velero/velero-plugin-for-aws:v1.14.1"},
+		{"digest only", VeleroIRSAArgs{PluginImage: "velero/velero-plugin-for-aws@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}, "velero/velero-plugin-for-aws@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+		{"newer chart with velero version and plugin", VeleroIRSAArgs{ChartVersion: "13.0.0", VeleroVersion: "1.19.0", PluginImage: "velero/velero-plugin-for-aws:v1.15.0"}, "velero/velero-plugin-for-aws:v1.15.0"},
+		{"oci mirror", VeleroIRSAArgs{ChartRepository: "oci://registry.example.com/charts"}, "velero/velero-plugin-for-aws:v1.14.0"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := newSettings(&tc.args)
+			if err != nil {
+				t.Fatalf("newSettings: %v", err)
+			}
+			if s.pluginImage != tc.wantPlugin {
+				t.Errorf("plugin image = %q, want %q", s.pluginImage, tc.wantPlugin)
+			}
+		})
+	}
+}
+
+// TestResolveErrors covers the Input fields, checked once they are known.
+func TestResolveErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		args VeleroIRSAArgs
+		in   func(*inputs)
+		want string
+	}{
+		{"s3 url", VeleroIRSAArgs{}, func(in *inputs) { in.bucket = "s3://acme-velero-backups/prod" }, `bucketName "s3://acme-velero-backups/prod" is an S3 URL: give the bare bucket name "acme-velero-backups"`},
+		{"bucket arn", VeleroIRSAArgs{}, func(in *inputs) { in.bucket = "arn:aws:s3:::acme-velero-backups" }, `bucketName "arn:aws:s3:::acme-velero-backups" is an ARN: give the bare bucket name "acme-velero-backups"`},
+		{"bucket uppercase", VeleroIRSAArgs{}, func(in *inputs) { in.bucket = "Acme-Backups" }, `bucketName "Acme-Backups" is not a valid S3 bucket name`},
+		{"bucket short", VeleroIRSAArgs{}, func(in *inputs) { in.bucket = "ab" }, `bucketName "ab" is not a valid S3 bucket name`},
+		{"bucket ip", VeleroIRSAArgs{}, func(in *inputs) { in.bucket = "192.168.5.4" }, `formatted as an IP address`},
+		{"bucket dots", VeleroIRSAArgs{}, func(in *inputs) { in.bucket = "acme..backups" }, `two adjacent periods`},
+		{"bucket reserved suffix", VeleroIRSAArgs{}, func(in *inputs) { in.bucket = "acme-backups-s3alias" }, `ends with "-s3alias"`},
+		{"cluster name", VeleroIRSAArgs{}, func(in *inputs) { in.cluster = "prod cluster" }, `clusterName "prod cluster" is not an EKS cluster name`},
+		{"region az", VeleroIRSAArgs{}, func(in *inputs) { in.region = "us-east-1a" }, `region "us-east-1a" is not an AWS region code`},
+		{"region partition", VeleroIRSAArgs{}, func(in *inputs) { in.region = "cn-north-1" }, `region "cn-north-1" is in partition "aws-cn" but oidcProviderArn`},
+		{"issuer http", VeleroIRSAArgs{}, func(in *inputs) { in.issuerURL = "http://oidc.eks.us-east-1.amazonaws.com/id/X" }, `oidcIssuerUrl "http://oidc.eks.us-east-1.amazonaws.com/id/X" is not an https issuer URL`},
+		{"issuer no path", VeleroIRSAArgs{}, func(in *inputs) { in.issuerURL = "https://oidc.eks.us-east-1.amazonaws.com/" }, `has no path after the host`},
+		{"issuer mismatch", VeleroIRSAArgs{}, func(in *inputs) { in.issuerURL = "https://oidc.eks.us-east-1.amazonaws.com/id/OTHER" }, `oidcIssuerUrl "https://oidc.eks.us-east-1.amazonaws.com/id/OTHER" does not match oidcProviderArn`},
+		{"provider arn is role", VeleroIRSAArgs{}, func(in *inputs) { in.providerARN = "arn:aws:iam::123456789012:role/eks" }, `oidcProviderArn "arn:aws:iam::123456789012:role/eks" is not an IAM oidc-provider ARN`},
+		{"provider not arn", VeleroIRSAArgs{}, func(in *inputs) { in.providerARN = testIssuer }, `is not an ARN`},
+		{"provider partition", VeleroIRSAArgs{}, func(in *inputs) {
+			in.providerARN = "arn:aws-iso:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/" + testOIDCID
+		}, `has partition "aws-iso"; supported partitions are aws, aws-cn and aws-us-gov`},
+		{"provider account", VeleroIRSAArgs{}, func(in *inputs) {
+			in.providerARN = "arn:aws:iam::12345:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/" + testOIDCID
+		}, `has account "12345"; an AWS account ID is 12 digits`},
+		{"kms alias", VeleroIRSAArgs{}, func(in *inputs) { in.bucketKey = "alias/velero" }, `bucketKmsKeyArn "alias/velero" is not a KMS key ARN`},
+		{"kms other region", VeleroIRSAArgs{}, func(in *inputs) {
+			in.bucketKey = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+		}, `is in region "eu-west-1", but the backups are in "us-east-1"`},
+		{"ebs key without snapshots", VeleroIRSAArgs{SnapshotsEnabled: boolPtr(false)}, func(in *inputs) { in.ebsKey = testEBSKey }, `ebsKmsKeyArn "` + testEBSKey + `" is set but snapshotsEnabled is false`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := newSettings(&tc.args)
+			if err != nil {
+				t.Fatalf("newSettings: %v", err)
+			}
+			in := defaultInputs()
+			tc.in(&in)
+			_, err = resolve(s, in)
+			if err == nil {
+				t.Fatalf("resolve accepted %+v; want error containing %q", in, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %q\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestNormalizeIssuer(t *testing.T) {
+	want := "oidc.eks.us-east-1.amazonaws.com/id/" + testOIDCID
+	for _, in := range []string{
+		"https://oidc.eks.us-east-1.amazonaws.com/id/" + testOIDCID,
+		"https://oidc.eks.us-east-1.amazonaws.com/id/" + testOIDCID + "/",
+		"oidc.eks.us-east-1.amazonaws.com/id/" + testOIDCID,
+		"https://OIDC.EKS.us-east-1.amazonaws.com/id/" + testOIDCID,
+	} {
+		got, err := normalizeIssuer(in)
+		if err != nil || got != want {
+			t.Errorf("normalizeIssuer(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+func TestDefaultRoleNamePrefix(t *testing.T) {
+	cases := map[string]string{
+		"prod-use1":                        "prod-use1-velero-",
+		strings.Repeat("c", 100):           strings.Repeat("c", 30) + "-velero-",
+		strings.Repeat("c", 29) + "-tail":  strings.Repeat("c", 29) + "-velero-",
+		"platform-eu-central-1-production": "platform-eu-central-1-production-velero-"[:30] + "-velero-",
+	}
+	for cluster, want := range cases {
+		got := defaultRoleNamePrefix(cluster)
+		if got != want {
+			t.Errorf("defaultRoleNamePrefix(%q) = %q, want %q", cluster, got, want)
+		}
+		if len(got) > maxRoleNamePrefix || !roleNamePattern.MatchString(got) {
+			t.Errorf("defaultRoleNamePrefix(%q) = %q is not a valid role name prefix", cluster, got)
+		}
+	}
+}
+
+func TestPermissionPolicyLimits(t *testing.T) {
+	base := PolicyInput{Partition: "aws", Account: testAccount, Region: testRegion, Bucket: testBucket, Snapshots: true}
+
+	big := base
+	big.Prefix = strings.Repeat("p", 10240)
+	if _, err := PermissionPolicy(big); err == nil || !strings.Contains(err.Error(), "over IAM's 10240-character limit for inline role policies") {
+		t.Errorf("oversized policy: err = %v, want the inline policy size error", err)
+	}
+
+	noBucket := base
+	noBucket.Bucket = ""
+	if _, err := PermissionPolicy(noBucket); err == nil || !strings.Contains(err.Error(), "partition, account, region and bucket are all required") {
+		t.Errorf("empty bucket: err = %v, want a required-field error, never a policy on *", err)
+	}
+
+	doc, err := PermissionPolicy(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, _ := doc.Size()
+	if size > 2000 {
+		t.Errorf("default policy is %d characters; expected well under IAM's limit", size)
+	}
+}
