@@ -1,0 +1,304 @@
+package components
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/velero-irsa/velero-irsa/internal/pulumimock"
+)
+
+const (
+	testProject = "velero-irsa"
+	testStack   = "test"
+)
+
+func testArgs() *VeleroIRSAArgs {
+	return &VeleroIRSAArgs{
+		ClusterName:     pulumi.String(testCluster),
+		OidcProviderArn: pulumi.String(testProvider),
+		OidcIssuerUrl:   pulumi.String(testIssuer),
+		BucketName:      pulumi.String(testBucket),
+		Region:          pulumi.String(testRegion),
+	}
+}
+
+func runMocks(t *testing.T, program pulumi.RunFunc) (*pulumimock.Recorder, error) {
+	t.Helper()
+	rec := &pulumimock.Recorder{}
+	err := pulumi.RunErr(program, pulumi.WithMocks(testProject, testStack, rec))
+	return rec, err
+}
+
+// TestComponentWiring runs the component under mocks with explicit providers
+// and checks the exact documents, values and options each child receives.
+func TestComponentWiring(t *testing.T) {
+	var outputs map[string]string
+	var wg sync.WaitGroup
+	rec, err := runMocks(t, func(ctx *pulumi.Context) error {
+		awsProvider, err := aws.NewProvider(ctx, "aws-use1", &aws.ProviderArgs{Region: pulumi.String(testRegion)})
+		if err != nil {
+			return err
+		}
+		k8sProvider, err := kubernetes.NewProvider(ctx, "k8s-prod", &kubernetes.ProviderArgs{Context: pulumi.String("prod")})
+		if err != nil {
+			return err
+		}
+		c, err := NewVeleroIRSA(ctx, "velero", testArgs(), pulumi.Providers(awsProvider, k8sProvider))
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		pulumi.All(c.RoleArn, c.RoleName, c.Namespace, c.ServiceAccountName, c.BucketName, c.ReleaseName, c.ReleaseStatus).
+			ApplyT(func(v []interface{}) error {
+				defer wg.Done()
+				outputs = map[string]string{}
+				for i, k := range []string{"roleArn", "roleName", "namespace", "serviceAccountName", "bucketName", "releaseName", "releaseStatus"} {
+					outputs[k] = v[i].(string)
+				}
+				return nil
+			})
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("program failed: %v", err)
+	}
+	wg.Wait()
+
+	componentURN := pulumimock.URN(testProject, testStack, "", VeleroIRSAType, "velero")
+	role := mustFind(t, rec, "aws:iam/role:Role", "velero-role")
+	policy := mustFind(t, rec, "aws:iam/rolePolicy:RolePolicy", "velero-policy")
+	release := mustFind(t, rec, helmReleaseType, "velero-release")
+
+	t.Run("documents", func(t *testing.T) {
+		golden := filepath.Join("testdata", "documents", "default")
+		assertJSONEqualsGolden(t, role.Inputs["assumeRolePolicy"].StringValue(), filepath.Join(golden, "trust.json"))
+		assertJSONEqualsGolden(t, policy.Inputs["policy"].StringValue(), filepath.Join(golden, "policy.json"))
+		values, err := json.Marshal(release.Inputs["values"].Mappable())
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertJSONEqualsGolden(t, string(values), filepath.Join(golden, "values.json"))
+	})
+
+	t.Run("role", func(t *testing.T) {
+		assertInputs(t, role, map[string]interface{}{
+			"namePrefix":         "prod-use1-velero-",
+			"path":               "/",
+			"maxSessionDuration": 3600.0,
+			"description":        "Velero backups of EKS cluster prod-use1 (IRSA for velero/velero-server)",
+		})
+		if _, ok := role.Inputs["name"]; ok {
+			t.Errorf("role has a fixed name %v; the default is a unique name from namePrefix", role.Inputs["name"])
+		}
+	})
+
+	t.Run("policy", func(t *testing.T) {
+		assertInputs(t, policy, map[string]interface{}{
+			"name": "velero",
+			"role": "prod-use1-velero-20261126000000000000000001",
+		})
+	})
+
+	t.Run("release", func(t *testing.T) {
+		assertInputs(t, release, map[string]interface{}{
+			"chart":           "velero",
+			"version":         DefaultChartVersion,
+			"repositoryOpts":  map[string]interface{}{"repo": DefaultChartRepository},
+			"name":            "velero",
+			"namespace":       "velero",
+			"createNamespace": true,
+			"cleanupOnFail":   true,
+			"timeout":         900.0,
+			"maxHistory":      10.0,
+			"compat":          "true",
+		})
+		if release.Version != kubernetesPackageVersion {
+			t.Errorf("release requests provider version %q, want %q", release.Version, kubernetesPackageVersion)
+		}
+		policyURN := pulumimock.URN(testProject, testStack, VeleroIRSAType, "aws:iam/rolePolicy:RolePolicy", "velero-policy")
+		if !contains(release.DependsOn, policyURN) {
+			t.Errorf("release depends on %v; want it to wait for the role policy %s", release.DependsOn, policyURN)
+		}
+	})
+
+	t.Run("parents and providers", func(t *testing.T) {
+		awsURN := pulumimock.URN(testProject, testStack, "", "pulumi:providers:aws", "aws-use1")
+		k8sURN := pulumimock.URN(testProject, testStack, "", "pulumi:providers:kubernetes", "k8s-prod")
+		for _, r := range []struct {
+			res      pulumimock.Resource
+			provider string
+		}{{role, awsURN}, {policy, awsURN}, {release, k8sURN}} {
+			if r.res.Parent != componentURN {
+				t.Errorf("%s parent = %q, want the component %q", r.res.Name, r.res.Parent, componentURN)
+			}
+			if !strings.HasPrefix(r.res.Provider, r.provider+"::") {
+				t.Errorf("%s provider = %q, want the explicit provider %s", r.res.Name, r.res.Provider, r.provider)
+			}
+		}
+	})
+
+	t.Run("outputs", func(t *testing.T) {
+		want := map[string]string{
+			"roleArn":            testRoleARN,
+			"roleName":           "prod-use1-velero-20261126000000000000000001",
+			"namespace":          "velero",
+			"serviceAccountName": "velero-server",
+			"bucketName":         testBucket,
+			"releaseName":        "velero",
+			"releaseStatus":      "deployed",
+		}
+		for k, v := range want {
+			if outputs[k] != v {
+				t.Errorf("output %s = %q, want %q", k, outputs[k], v)
+			}
+		}
+	})
+}
+
+// TestComponentOptions checks that role options reach the role.
+func TestComponentOptions(t *testing.T) {
+	rec, err := runMocks(t, func(ctx *pulumi.Context) error {
+		args := testArgs()
+		args.RoleName = "velero-prod-use1"
+		args.RolePath = "/platform/"
+		args.RolePermissionsBoundaryArn = "arn:aws:iam::123456789012:policy/platform-boundary"
+		args.RoleMaxSessionDurationSeconds = 7200
+		args.RoleDescription = "Velero"
+		args.Tags = map[string]string{"team": "platform"}
+		args.Namespace = "backup"
+		args.ServiceAccountName = "velero"
+		args.ReleaseName = "backup"
+		_, err := NewVeleroIRSA(ctx, "velero", args)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := mustFind(t, rec, "aws:iam/role:Role", "velero-role")
+	assertInputs(t, role, map[string]interface{}{
+		"name":                "velero-prod-use1",
+		"path":                "/platform/",
+		"permissionsBoundary": "arn:aws:iam::123456789012:policy/platform-boundary",
+		"maxSessionDuration":  7200.0,
+		"description":         "Velero",
+		"tags":                map[string]interface{}{"team": "platform"},
+	})
+	if !strings.Contains(role.Inputs["assumeRolePolicy"].StringValue(), `"system:serviceaccount:backup:velero"`) {
+		t.Errorf("trust policy does not trust backup/velero: %s", role.Inputs["assumeRolePolicy"].StringValue())
+	}
+	release := mustFind(t, rec, helmReleaseType, "velero-release")
+	values := release.Inputs["values"].Mappable().(map[string]interface{})
+	sa := values["serviceAccount"].(map[string]interface{})["server"].(map[string]interface{})
+	if sa["name"] != "velero" || sa["annotations"].(map[string]interface{})[roleARNAnnotation] != "arn:aws:iam::123456789012:role/platform/velero-prod-use1" {
+		t.Errorf("service account values = %v", sa)
+	}
+	assertInputs(t, release, map[string]interface{}{"name": "backup", "namespace": "backup"})
+}
+
+// TestComponentRejects checks that bad input fails the program and registers
+// no AWS or Kubernetes resource.
+func TestComponentRejects(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*VeleroIRSAArgs) *VeleroIRSAArgs
+		want   string
+	}{
+		{"nil args", func(*VeleroIRSAArgs) *VeleroIRSAArgs { return nil }, `VeleroIRSA "velero": args are nil`},
+		{"missing inputs", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.BucketName, a.Region = nil, nil; return a }, `VeleroIRSA "velero": BucketName, Region not set`},
+		{"plain field", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.Namespace = "Velero"; return a }, `namespace "Velero" is not a valid Kubernetes name`},
+		{"bucket url", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.BucketName = pulumi.String("s3://acme-velero-backups"); return a }, `bucketName "s3://acme-velero-backups" is an S3 URL`},
+		{"issuer mismatch", func(a *VeleroIRSAArgs) *VeleroIRSAArgs {
+			a.OidcIssuerUrl = pulumi.String("https://oidc.eks.us-east-1.amazonaws.com/id/OTHER")
+			return a
+		}, `does not match oidcProviderArn`},
+		{"bucket key alias", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.BucketKmsKeyArn = pulumi.String("alias/backups"); return a }, `bucketKmsKeyArn "alias/backups" is not a KMS key ARN`},
+		{"plugin mismatch", func(a *VeleroIRSAArgs) *VeleroIRSAArgs {
+			a.PluginImage = "velero/velero-plugin-for-aws:v1.12.0"
+			return a
+		}, `does not match Velero 1.18`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := runMocks(t, func(ctx *pulumi.Context) error {
+				_, err := NewVeleroIRSA(ctx, "velero", tc.mutate(testArgs()))
+				return err
+			})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+			for _, r := range rec.Resources() {
+				if r.Custom {
+					t.Errorf("registered %s %s despite invalid input", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}
+
+func mustFind(t *testing.T, rec *pulumimock.Recorder, typ, name string) pulumimock.Resource {
+	t.Helper()
+	r, ok := rec.Find(typ, name)
+	if !ok {
+		t.Fatalf("no %s %q registered; got %v", typ, name, rec.Types())
+	}
+	return r
+}
+
+// assertInputs compares the listed inputs of r with want (numbers as float64,
+// objects as map[string]interface{}).
+func assertInputs(t *testing.T, r pulumimock.Resource, want map[string]interface{}) {
+	t.Helper()
+	got := r.Inputs.Mappable()
+	for k, w := range want {
+		gj, _ := json.Marshal(got[k])
+		wj, _ := json.Marshal(w)
+		if !bytes.Equal(gj, wj) {
+			t.Errorf("%s input %s = %s, want %s", r.Name, k, gj, wj)
+		}
+	}
+}
+
+// assertJSONEqualsGolden compares a JSON document with a golden file,
+// ignoring formatting.
+func assertJSONEqualsGolden(t *testing.T, got, path string) {
+	t.Helper()
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g, w bytes.Buffer
+	if err := json.Compact(&g, []byte(got)); err != nil {
+		t.Fatalf("input is not JSON: %v\n%s", err, got)
+	}
+	if err := json.Compact(&w, want); err != nil {
+		t.Fatal(err)
+	}
+	// encoding/json escapes '&' in the values; compare the decoded forms.
+	var gv, wv interface{}
+	_ = json.Unmarshal(g.Bytes(), &gv)
+	_ = json.Unmarshal(w.Bytes(), &wv)
+	gb, _ := json.Marshal(gv)
+	wb, _ := json.Marshal(wv)
+	if !bytes.Equal(gb, wb) {
+		t.Errorf("document differs from %s:\ngot  %s\nwant %s", path, gb, wb)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
