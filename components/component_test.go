@@ -215,7 +215,10 @@ func TestComponentRejects(t *testing.T) {
 		{"nil args", func(*VeleroIRSAArgs) *VeleroIRSAArgs { return nil }, `VeleroIRSA "velero": args are nil`},
 		{"missing inputs", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.BucketName, a.Region = nil, nil; return a }, `VeleroIRSA "velero": BucketName, Region not set`},
 		{"plain field", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.Namespace = "Velero"; return a }, `namespace "Velero" is not a valid Kubernetes name`},
-		{"bucket url", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.BucketName = pulumi.String("s3://acme-velero-backups"); return a }, `bucketName "s3://acme-velero-backups" is an S3 URL`},
+		{"bucket url", func(a *VeleroIRSAArgs) *VeleroIRSAArgs {
+			a.BucketName = pulumi.String("s3://acme-velero-backups")
+			return a
+		}, `bucketName "s3://acme-velero-backups" is an S3 URL`},
 		{"issuer mismatch", func(a *VeleroIRSAArgs) *VeleroIRSAArgs {
 			a.OidcIssuerUrl = pulumi.String("https://oidc.eks.us-east-1.amazonaws.com/id/OTHER")
 			return a
@@ -301,4 +304,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-

@@ -40,6 +40,9 @@ type Invoke struct {
 // and invoke. OnInvoke answers invokes; without it every invoke fails.
 type Recorder struct {
 	OnInvoke func(token string, args resource.PropertyMap) (resource.PropertyMap, error)
+	// ExtraOutputs adds outputs to every resource of a type token, for
+	// outputs the inputs do not echo (a remote component's state, say).
+	ExtraOutputs map[string]resource.PropertyMap
 
 	mu        sync.Mutex
 	resources []Resource
@@ -63,6 +66,9 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	r.mu.Unlock()
 
 	outputs := args.Inputs.Copy()
+	for k, v := range r.ExtraOutputs[args.TypeToken] {
+		outputs[k] = v
+	}
 	id := args.Name + "-id"
 	switch args.TypeToken {
 	case "aws:iam/role:Role":
