@@ -5,8 +5,8 @@ package pulumimock
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -78,8 +78,9 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		}
 		id = name
 		outputs["name"] = resource.NewStringProperty(name)
+		partition, account := trustOwner(args.Inputs)
 		outputs["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:iam::%s:role%s%s",
-			partitionOf(args.Inputs), Account, pathOf(args.Inputs), name))
+			partition, account, pathOf(args.Inputs), name))
 	case "aws:iam/rolePolicy:RolePolicy":
 		id = str(args.Inputs, "role") + ":" + str(args.Inputs, "name")
 	case "kubernetes:helm.sh/v3:Release":
@@ -149,18 +150,16 @@ func URN(project, stack, parentType, typ, name string) string {
 	return fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", stack, project, t, name)
 }
 
-// partitionOf reads the partition from the role's trust policy principal, so
-// mocked role ARNs match the cluster's partition.
-func partitionOf(inputs resource.PropertyMap) string {
-	doc := inputs["assumeRolePolicy"]
-	if doc.IsString() {
-		for _, p := range []string{"aws-us-gov", "aws-cn"} {
-			if strings.Contains(doc.StringValue(), "arn:"+p+":") {
-				return p
-			}
-		}
+var oidcProviderARN = regexp.MustCompile(`arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):oidc-provider/`)
+
+// trustOwner reads partition and account from the OIDC provider the role's
+// trust policy names, so mocked role ARNs match the cluster's account;
+// Account in the aws partition otherwise.
+func trustOwner(inputs resource.PropertyMap) (partition, account string) {
+	if m := oidcProviderARN.FindStringSubmatch(str(inputs, "assumeRolePolicy")); m != nil {
+		return m[1], m[2]
 	}
-	return "aws"
+	return "aws", Account
 }
 
 func pathOf(inputs resource.PropertyMap) string {

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/velero-irsa/velero-irsa/components"
+)
+
+// stackConfig is a cluster stack's settings, read from
+// stacks/Pulumi.<stack>.yaml under the velero-irsa: namespace. Pulumi.yaml
+// declares every key with the same defaults as here.
+type stackConfig struct {
+	// Which cluster, and where its backups go.
+	ClusterName string
+	Region      string
+	BucketName  string
+
+	// Backup location and IAM scope.
+	BackupPrefix     string
+	SnapshotsEnabled bool
+	BucketKmsKeyArn  string
+	EbsKmsKeyArn     string
+	BackupObjectTags map[string]string
+
+	// Velero install.
+	Namespace          string
+	ServiceAccountName string
+	ChartVersion       string
+	PluginImage        string
+
+	// IAM role.
+	RoleName string
+	Tags     map[string]string
+
+	// How the cluster's OIDC provider is found (at most one of these).
+	OidcProviderArn     string
+	OidcIssuerUrl       string
+	CreateOidcProvider  bool
+	ClusterStack        string
+	ClusterStackOutputs stackOutputNames
+
+	// How Pulumi reaches AWS and the cluster.
+	AssumeRoleArn     string
+	AwsProfile        string
+	KubeconfigContext string
+}
+
+// stackOutputNames are the output names read from the stack that built the
+// cluster (clusterStack).
+type stackOutputNames struct {
+	OidcProviderArn      string `json:"oidcProviderArn"`
+	OidcIssuerUrl        string `json:"oidcIssuerUrl"`
+	Endpoint             string `json:"endpoint"`
+	CertificateAuthority string `json:"certificateAuthority"`
+}
+
+var defaultStackOutputNames = stackOutputNames{
+	OidcProviderArn:      "oidcProviderArn",
+	OidcIssuerUrl:        "oidcIssuerUrl",
+	Endpoint:             "endpoint",
+	CertificateAuthority: "certificateAuthority",
+}
+
+var (
+	roleARNPattern  = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+	stackRefPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$`)
+)
+
+// configReader reads typed values and remembers the first error, so a stack
+// file's mistakes are reported with the key that holds them.
+type configReader struct {
+	cfg *config.Config
+	ns  string
+	err error
+}
+
+func (r *configReader) fail(key string, err error) {
+	if r.err == nil {
+		r.err = fmt.Errorf("config %s:%s: %w", r.ns, key, err)
+	}
+}
+
+func (r *configReader) required(key string) string {
+	v, err := r.cfg.Try(key)
+	if err != nil || strings.TrimSpace(v) == "" {
+		r.fail(key, fmt.Errorf("is required: set it with `pulumi config set %s <value>` or in the stack file", key))
+	}
+	return v
+}
+
+func (r *configReader) str(key, def string) string {
+	v, err := r.cfg.Try(key)
+	if errors.Is(err, config.ErrMissingVar) {
+		return def
+	}
+	if err != nil {
+		r.fail(key, err)
+	}
+	return v
+}
+
+func (r *configReader) boolean(key string, def bool) bool {
+	if _, err := r.cfg.Try(key); errors.Is(err, config.ErrMissingVar) {
+		return def
+	}
+	v, err := r.cfg.TryBool(key)
+	if err != nil {
+		raw, _ := r.cfg.Try(key)
+		r.fail(key, fmt.Errorf("%q is not a boolean: use true or false", raw))
+	}
+	return v
+}
+
+func (r *configReader) object(key string, out interface{}) {
+	raw, err := r.cfg.Try(key)
+	if errors.Is(err, config.ErrMissingVar) {
+		return
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		r.fail(key, fmt.Errorf("%s is not the expected object: %v", raw, err))
+	}
+}
+
+// loadConfig reads and checks the stack's configuration. Errors name the key;
+// nothing falls back to a default when a value is present but malformed.
+func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
+	r := &configReader{cfg: config.New(ctx, ""), ns: ctx.Project()}
+	c := stackConfig{
+		ClusterName:         r.required("clusterName"),
+		Region:              r.required("region"),
+		BucketName:          r.required("bucketName"),
+		BackupPrefix:        r.str("backupPrefix", ""),
+		SnapshotsEnabled:    r.boolean("snapshotsEnabled", true),
+		BucketKmsKeyArn:     r.str("bucketKmsKeyArn", ""),
+		EbsKmsKeyArn:        r.str("ebsKmsKeyArn", ""),
+		Namespace:           r.str("namespace", components.DefaultNamespace),
+		ServiceAccountName:  r.str("serviceAccountName", components.DefaultServiceAccountName),
+		ChartVersion:        r.str("chartVersion", components.DefaultChartVersion),
+		PluginImage:         r.str("pluginImage", ""),
+		RoleName:            r.str("roleName", ""),
+		OidcProviderArn:     r.str("oidcProviderArn", ""),
+		OidcIssuerUrl:       r.str("oidcIssuerUrl", ""),
+		CreateOidcProvider:  r.boolean("createOidcProvider", false),
+		ClusterStack:        r.str("clusterStack", ""),
+		ClusterStackOutputs: defaultStackOutputNames,
+		AssumeRoleArn:       r.str("assumeRoleArn", ""),
+		AwsProfile:          r.str("awsProfile", ""),
+		KubeconfigContext:   r.str("kubeconfigContext", ""),
+	}
+	r.object("backupObjectTags", &c.BackupObjectTags)
+	r.object("tags", &c.Tags)
+	r.object("clusterStackOutputs", &c.ClusterStackOutputs)
+	if r.err != nil {
+		return stackConfig{}, r.err
+	}
+	if err := c.check(ctx.Project()); err != nil {
+		return stackConfig{}, err
+	}
+	return c, nil
+}
+
+// check refuses conflicting ways of finding the cluster and malformed
+// credentials settings. Field-level checks of everything passed to the
+// component happen in the component.
+func (c stackConfig) check(ns string) error {
+	key := func(k string) string { return ns + ":" + k }
+	explicit := c.OidcProviderArn != "" || c.OidcIssuerUrl != ""
+	switch {
+	case (c.OidcProviderArn == "") != (c.OidcIssuerUrl == ""):
+		return fmt.Errorf("config %s and %s must be set together (or neither, to look them up from the cluster)", key("oidcProviderArn"), key("oidcIssuerUrl"))
+	case explicit && c.ClusterStack != "":
+		return fmt.Errorf("config %s conflicts with %s/%s: take the OIDC provider from one place", key("clusterStack"), key("oidcProviderArn"), key("oidcIssuerUrl"))
+	case c.CreateOidcProvider && (explicit || c.ClusterStack != ""):
+		return fmt.Errorf("config %s: true creates the cluster's OIDC provider, so it conflicts with %s, %s and %s: choose one", key("createOidcProvider"), key("oidcProviderArn"), key("oidcIssuerUrl"), key("clusterStack"))
+	case c.ClusterStack != "" && !stackRefPattern.MatchString(c.ClusterStack):
+		return fmt.Errorf("config %s %q is not a stack name: use <stack>, <project>/<stack> or <org>/<project>/<stack>", key("clusterStack"), c.ClusterStack)
+	case c.AssumeRoleArn != "" && !roleARNPattern.MatchString(c.AssumeRoleArn):
+		return fmt.Errorf("config %s %q is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>", key("assumeRoleArn"), c.AssumeRoleArn)
+	}
+	for name, v := range map[string]string{"oidcProviderArn": c.ClusterStackOutputs.OidcProviderArn, "oidcIssuerUrl": c.ClusterStackOutputs.OidcIssuerUrl,
+		"endpoint": c.ClusterStackOutputs.Endpoint, "certificateAuthority": c.ClusterStackOutputs.CertificateAuthority} {
+		if v == "" {
+			return fmt.Errorf("config %s.%s is empty: name the output of %s that holds it, or drop the key to use %q", key("clusterStackOutputs"), name, key("clusterStack"), name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+// Command velero-irsa is the Pulumi program that installs Velero with an
+// IRSA role on one EKS cluster per stack. Settings live in
+// stacks/Pulumi.<stack>.yaml; see README.md.
+package main
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/velero-irsa/velero-irsa/components"
+)
+
+func main() {
+	pulumi.Run(program)
+}
+
+// program loads the stack's config, resolves its cluster, builds providers
+// for exactly that cluster and account, installs Velero and exports the
+// role ARN and the other names.
+func program(ctx *pulumi.Context) error {
+	outputs, err := deploy(ctx)
+	if err != nil {
+		return err
+	}
+	for name, value := range outputs {
+		ctx.Export(name, value)
+	}
+	return nil
+}
+
+// deploy does the work of program and returns the stack outputs.
+func deploy(ctx *pulumi.Context) (map[string]pulumi.StringInput, error) {
+	c, err := loadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	awsProvider, err := newAWSProvider(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := resolveCluster(ctx, c, awsProvider)
+	if err != nil {
+		return nil, err
+	}
+	k8sProvider, err := newKubernetesProvider(ctx, c, cluster)
+	if err != nil {
+		return nil, err
+	}
+	velero, err := components.NewVeleroIRSA(ctx, "velero", componentArgs(c, cluster), pulumi.Providers(awsProvider, k8sProvider))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]pulumi.StringInput{
+		"roleArn":            velero.RoleArn,
+		"roleName":           velero.RoleName,
+		"namespace":          velero.Namespace,
+		"serviceAccountName": velero.ServiceAccountName,
+		"bucketName":         velero.BucketName,
+		"releaseName":        velero.ReleaseName,
+		"releaseStatus":      velero.ReleaseStatus,
+		"oidcProviderArn":    cluster.OidcProviderArn,
+	}, nil
+}
+
+func componentArgs(c stackConfig, cluster clusterInfo) *components.VeleroIRSAArgs {
+	args := &components.VeleroIRSAArgs{
+		ClusterName:        pulumi.String(c.ClusterName),
+		OidcProviderArn:    cluster.OidcProviderArn,
+		OidcIssuerUrl:      cluster.OidcIssuerUrl,
+		BucketName:         pulumi.String(c.BucketName),
+		Region:             pulumi.String(c.Region),
+		BackupPrefix:       c.BackupPrefix,
+		BackupObjectTags:   c.BackupObjectTags,
+		SnapshotsEnabled:   pulumi.BoolRef(c.SnapshotsEnabled),
+		Namespace:          c.Namespace,
+		ServiceAccountName: c.ServiceAccountName,
+		ChartVersion:       c.ChartVersion,
+		PluginImage:        c.PluginImage,
+		RoleName:           c.RoleName,
+		Tags:               c.Tags,
+	}
+	if c.BucketKmsKeyArn != "" {
+		args.BucketKmsKeyArn = pulumi.String(c.BucketKmsKeyArn)
+	}
+	if c.EbsKmsKeyArn != "" {
+		args.EbsKmsKeyArn = pulumi.String(c.EbsKmsKeyArn)
+	}
+	return args
+}

@@ -1,0 +1,418 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/velero-irsa/velero-irsa/internal/pulumimock"
+)
+
+const project = "velero-irsa"
+
+// fakeCluster is what the fake AWS reports for an EKS cluster.
+type fakeCluster struct {
+	account, region, issuerID string
+}
+
+func (c fakeCluster) issuer() string {
+	return fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", c.region, c.issuerID)
+}
+
+func (c fakeCluster) providerARN() string {
+	return fmt.Sprintf("arn:aws:iam::%s:oidc-provider/oidc.eks.%s.amazonaws.com/id/%s", c.account, c.region, c.issuerID)
+}
+
+// fakeAWS answers the two invokes the program may make, from a table of
+// clusters and the OIDC providers that exist.
+type fakeAWS struct {
+	clusters  map[string]fakeCluster
+	providers map[string][]string // provider ARN → client IDs
+}
+
+func newFakeAWS() *fakeAWS {
+	f := &fakeAWS{
+		clusters: map[string]fakeCluster{
+			"prod-use1":    {"123456789012", "us-east-1", "EXAMPLED539D4633E53DE1B71EXAMPLE"},
+			"staging-euc1": {"210987654321", "eu-central-1", "EXAMPLE0F1E2D3C4B5A69788796A5B4C3"},
+		},
+		providers: map[string][]string{},
+	}
+	for _, c := range f.clusters {
+		f.providers[c.providerARN()] = []string{"sts.amazonaws.com"}
+	}
+	return f
+}
+
+func (f *fakeAWS) invoke(token string, args resource.PropertyMap) (resource.PropertyMap, error) {
+	switch token {
+	case "aws:eks/getCluster:getCluster":
+		name := args["name"].StringValue()
+		c, ok := f.clusters[name]
+		if !ok {
+			return nil, fmt.Errorf("reading EKS Cluster (%s): couldn't find resource", name)
+		}
+		return resource.NewPropertyMapFromMap(map[string]interface{}{
+			"arn":      fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", c.region, c.account, name),
+			"name":     name,
+			"endpoint": fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", strings.ToUpper(c.issuerID[:12]), c.region),
+			"certificateAuthorities": []interface{}{
+				map[string]interface{}{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="},
+			},
+			"identities": []interface{}{
+				map[string]interface{}{"oidcs": []interface{}{map[string]interface{}{"issuer": c.issuer()}}},
+			},
+		}), nil
+	case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+		arn := args["arn"].StringValue()
+		ids, ok := f.providers[arn]
+		if !ok {
+			return nil, fmt.Errorf("reading IAM OIDC Provider (%s): NoSuchEntity", arn)
+		}
+		clientIDs := make([]interface{}, len(ids))
+		for i, id := range ids {
+			clientIDs[i] = id
+		}
+		return resource.NewPropertyMapFromMap(map[string]interface{}{"arn": arn, "clientIdLists": clientIDs}), nil
+	}
+	return nil, fmt.Errorf("unexpected invoke %s", token)
+}
+
+// stackFileConfig reads stacks/Pulumi.<stack>.yaml into the string form the
+// engine hands a program (objects as JSON).
+func stackFileConfig(t *testing.T, stack string) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("stacks", "Pulumi."+stack+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Config map[string]interface{} `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &file); err != nil {
+		t.Fatalf("stacks/Pulumi.%s.yaml: %v", stack, err)
+	}
+	cfg := map[string]string{}
+	for k, v := range file.Config {
+		switch v := v.(type) {
+		case string:
+			cfg[k] = v
+		default:
+			b, err := json.Marshal(v)
+			if err != nil {
+				t.Fatalf("%s: %v", k, err)
+			}
+			cfg[k] = string(b)
+		}
+	}
+	return cfg
+}
+
+type run struct {
+	rec     *pulumimock.Recorder
+	outputs map[string]string
+	err     error
+}
+
+// runProgram runs deploy under mocks with the given config and waits for
+// its outputs.
+func runProgram(t *testing.T, stack string, cfg map[string]string, rec *pulumimock.Recorder) run {
+	t.Helper()
+	if rec.OnInvoke == nil {
+		rec.OnInvoke = newFakeAWS().invoke
+	}
+	r := run{rec: rec, outputs: map[string]string{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	r.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		outs, err := deploy(ctx)
+		if err != nil {
+			return err
+		}
+		for name, out := range outs {
+			name := name
+			wg.Add(1)
+			out.ToStringOutput().ApplyT(func(v string) string {
+				defer wg.Done()
+				mu.Lock()
+				r.outputs[name] = v
+				mu.Unlock()
+				return v
+			})
+		}
+		return nil
+	}, pulumi.WithMocks(project, stack, rec), func(info *pulumi.RunInfo) { info.Config = cfg })
+	if r.err == nil {
+		wg.Wait()
+	}
+	return r
+}
+
+func stackFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("stacks", "Pulumi.*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no stack files: %v", err)
+	}
+	var stacks []string
+	for _, f := range files {
+		stacks = append(stacks, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
+	}
+	sort.Strings(stacks)
+	return stacks
+}
+
+// clusterStackOutputs are the outputs of the stack dr-usw2 references.
+var clusterStackOutputs = resource.NewPropertyMapFromMap(map[string]interface{}{
+	"outputs": map[string]interface{}{
+		"oidcProviderArn":             "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLEAAAABBBBCCCCDDDDEEEEFFFF00",
+		"oidcIssuer":                  "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLEAAAABBBBCCCCDDDDEEEEFFFF00",
+		"clusterEndpoint":             "https://EXAMPLEAAAAB.gr7.us-west-2.eks.amazonaws.com",
+		"clusterCertificateAuthority": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==",
+	},
+})
+
+// TestStacks runs every stack file under mocks.
+func TestStacks(t *testing.T) {
+	want := map[string]struct {
+		invokes    []string
+		region     string
+		bucket     string
+		kubeconfig []string // fragments the generated kubeconfig must hold
+		awsInputs  map[string]interface{}
+		account    string
+	}{
+		"prod-use1": {
+			invokes:    []string{"aws:eks/getCluster:getCluster", "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"},
+			region:     "us-east-1",
+			bucket:     "acme-velero-backups-use1",
+			kubeconfig: []string{`"args":["eks","get-token","--output","json","--cluster-name","prod-use1","--region","us-east-1","--role-arn","arn:aws:iam::123456789012:role/platform-deployer"]`, `"server":"https://EXAMPLED539D.gr7.us-east-1.eks.amazonaws.com"`},
+			account:    "123456789012",
+			awsInputs:  map[string]interface{}{"region": "us-east-1", "assumeRole": map[string]interface{}{"roleArn": "arn:aws:iam::123456789012:role/platform-deployer", "sessionName": "velero-irsa-prod-use1"}},
+		},
+		"staging-euc1": {
+			invokes:    []string{"aws:eks/getCluster:getCluster"},
+			region:     "eu-central-1",
+			bucket:     "acme-velero-backups-euc1",
+			kubeconfig: []string{`"env":[{"name":"AWS_PROFILE","value":"staging"}]`, `"--cluster-name","staging-euc1","--region","eu-central-1"]`},
+			account:    "210987654321",
+			awsInputs:  map[string]interface{}{"region": "eu-central-1", "profile": "staging"},
+		},
+		"dr-usw2": {
+			region:     "us-west-2",
+			bucket:     "acme-velero-backups-usw2",
+			kubeconfig: []string{`"server":"https://EXAMPLEAAAAB.gr7.us-west-2.eks.amazonaws.com"`},
+			account:    "123456789012",
+			awsInputs:  map[string]interface{}{"region": "us-west-2"},
+		},
+	}
+	for _, stack := range stackFiles(t) {
+		t.Run(stack, func(t *testing.T) {
+			w, ok := want[stack]
+			if !ok {
+				t.Fatalf("stacks/Pulumi.%s.yaml has no expectations in TestStacks: add them", stack)
+			}
+			rec := &pulumimock.Recorder{ExtraOutputs: map[string]resource.PropertyMap{"pulumi:pulumi:StackReference": clusterStackOutputs}}
+			r := runProgram(t, stack, stackFileConfig(t, stack), rec)
+			if r.err != nil {
+				t.Fatalf("program failed: %v", r.err)
+			}
+
+			var invokes []string
+			for _, inv := range rec.Invokes() {
+				invokes = append(invokes, inv.Token)
+				if !strings.HasPrefix(inv.Provider, urn(stack, "pulumi:providers:aws", "aws")+"::") {
+					t.Errorf("invoke %s used provider %q, want the explicit aws provider", inv.Token, inv.Provider)
+				}
+			}
+			if strings.Join(invokes, ",") != strings.Join(w.invokes, ",") {
+				t.Errorf("invokes = %v, want %v (at most 2 per preview)", invokes, w.invokes)
+			}
+
+			awsProvider := mustFind(t, rec, "pulumi:providers:aws", "aws")
+			assertInputs(t, awsProvider, w.awsInputs)
+			k8sProvider := mustFind(t, rec, "pulumi:providers:kubernetes", "cluster")
+			kubeconfig := k8sProvider.Inputs["kubeconfig"].StringValue()
+			for _, frag := range w.kubeconfig {
+				if !strings.Contains(kubeconfig, frag) {
+					t.Errorf("kubeconfig lacks %s:\n%s", frag, kubeconfig)
+				}
+			}
+			if _, ok := k8sProvider.Inputs["context"]; ok {
+				t.Errorf("kubernetes provider sets a context %v; stacks connect to their own endpoint", k8sProvider.Inputs["context"])
+			}
+
+			release := mustFind(t, rec, "kubernetes:helm.sh/v3:Release", "velero-release")
+			if !strings.HasPrefix(release.Provider, urn(stack, "pulumi:providers:kubernetes", "cluster")+"::") {
+				t.Errorf("release provider = %q, want the explicit kubernetes provider", release.Provider)
+			}
+			for _, name := range []string{"velero-role", "velero-policy"} {
+				res := rec.Resources()
+				for _, r := range res {
+					if r.Name == name && !strings.HasPrefix(r.Provider, urn(stack, "pulumi:providers:aws", "aws")+"::") {
+						t.Errorf("%s provider = %q, want the explicit aws provider", name, r.Provider)
+					}
+				}
+			}
+			values := release.Inputs["values"].Mappable().(map[string]interface{})
+			bsl := values["configuration"].(map[string]interface{})["backupStorageLocation"].([]interface{})[0].(map[string]interface{})
+			if bsl["bucket"] != w.bucket || bsl["config"].(map[string]interface{})["region"] != w.region {
+				t.Errorf("backup location = %v, want bucket %s in %s", bsl, w.bucket, w.region)
+			}
+
+			for _, key := range []string{"roleArn", "roleName", "namespace", "serviceAccountName", "bucketName", "releaseName", "releaseStatus", "oidcProviderArn"} {
+				if r.outputs[key] == "" {
+					t.Errorf("output %s is empty", key)
+				}
+			}
+			if !strings.HasPrefix(r.outputs["roleArn"], "arn:aws:iam::"+w.account+":role/"+stack+"-velero-") {
+				t.Errorf("roleArn = %q", r.outputs["roleArn"])
+			}
+			if r.outputs["bucketName"] != w.bucket || r.outputs["namespace"] != "velero" || r.outputs["serviceAccountName"] != "velero-server" {
+				t.Errorf("outputs = %v", r.outputs)
+			}
+		})
+	}
+}
+
+// TestCreateOidcProvider covers the opt-in creation of a missing provider.
+func TestCreateOidcProvider(t *testing.T) {
+	aws := newFakeAWS()
+	c := aws.clusters["prod-use1"]
+	delete(aws.providers, c.providerARN())
+	cfg := map[string]string{
+		"velero-irsa:clusterName":        "prod-use1",
+		"velero-irsa:region":             "us-east-1",
+		"velero-irsa:bucketName":         "acme-velero-backups-use1",
+		"velero-irsa:createOidcProvider": "true",
+	}
+	rec := &pulumimock.Recorder{OnInvoke: aws.invoke, ExtraOutputs: map[string]resource.PropertyMap{
+		"aws:iam/openIdConnectProvider:OpenIdConnectProvider": {"arn": resource.NewStringProperty(c.providerARN())},
+	}}
+	r := runProgram(t, "prod-use1", cfg, rec)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	provider := mustFind(t, rec, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "oidc-provider")
+	assertInputs(t, provider, map[string]interface{}{"url": c.issuer(), "clientIdLists": []interface{}{"sts.amazonaws.com"}})
+	if len(rec.Invokes()) != 1 {
+		t.Errorf("invokes = %v, want only the cluster lookup", rec.Invokes())
+	}
+	role := mustFind(t, rec, "aws:iam/role:Role", "velero-role")
+	if !strings.Contains(role.Inputs["assumeRolePolicy"].StringValue(), c.providerARN()) {
+		t.Errorf("role does not trust the created provider: %s", role.Inputs["assumeRolePolicy"].StringValue())
+	}
+}
+
+// TestKubeconfigContext covers the explicit opt-in to a named context: no
+// invokes at all when the OIDC values are given too.
+func TestKubeconfigContext(t *testing.T) {
+	cfg := stackFileConfig(t, "staging-euc1")
+	cfg["velero-irsa:kubeconfigContext"] = "staging-euc1-admin"
+	rec := &pulumimock.Recorder{}
+	r := runProgram(t, "staging-euc1", cfg, rec)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if len(rec.Invokes()) != 0 {
+		t.Errorf("invokes = %v, want none", rec.Invokes())
+	}
+	k8s := mustFind(t, rec, "pulumi:providers:kubernetes", "cluster")
+	assertInputs(t, k8s, map[string]interface{}{"context": "staging-euc1-admin"})
+}
+
+// TestBadConfig checks that mistakes in a stack's config fail the program
+// with an error naming the key, and create nothing in AWS or the cluster.
+func TestBadConfig(t *testing.T) {
+	base := func() map[string]string { return stackFileConfig(t, "prod-use1") }
+	cases := []struct {
+		name   string
+		mutate func(map[string]string)
+		want   string
+	}{
+		{"missing cluster", func(c map[string]string) { delete(c, "velero-irsa:clusterName") }, "config velero-irsa:clusterName: is required"},
+		{"missing bucket", func(c map[string]string) { c["velero-irsa:bucketName"] = "" }, "config velero-irsa:bucketName: is required"},
+		{"malformed boolean", func(c map[string]string) { c["velero-irsa:snapshotsEnabled"] = "yes" }, `config velero-irsa:snapshotsEnabled: "yes" is not a boolean`},
+		{"tags not an object", func(c map[string]string) { c["velero-irsa:tags"] = `["team"]` }, "config velero-irsa:tags: [\"team\"] is not the expected object"},
+		{"unknown stack output key", func(c map[string]string) { c["velero-irsa:clusterStackOutputs"] = `{"issuer":"x"}` }, "config velero-irsa:clusterStackOutputs"},
+		{"issuer without provider", func(c map[string]string) {
+			c["velero-irsa:oidcIssuerUrl"] = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+		}, "config velero-irsa:oidcProviderArn and velero-irsa:oidcIssuerUrl must be set together"},
+		{"create and stack", func(c map[string]string) {
+			c["velero-irsa:createOidcProvider"] = "true"
+			c["velero-irsa:clusterStack"] = "acme/eks/prod"
+		}, "config velero-irsa:createOidcProvider: true creates the cluster's OIDC provider, so it conflicts"},
+		{"bad assume role", func(c map[string]string) { c["velero-irsa:assumeRoleArn"] = "platform-deployer" }, `config velero-irsa:assumeRoleArn "platform-deployer" is not an IAM role ARN`},
+		{"unknown cluster", func(c map[string]string) { c["velero-irsa:clusterName"] = "prod-use2" }, `looking up EKS cluster "prod-use2" in us-east-1 (config velero-irsa:clusterName)`},
+		{"bad bucket", func(c map[string]string) { c["velero-irsa:bucketName"] = "s3://acme-velero-backups-use1" }, `bucketName "s3://acme-velero-backups-use1" is an S3 URL`},
+		{"bad namespace", func(c map[string]string) { c["velero-irsa:namespace"] = "Velero" }, `namespace "Velero" is not a valid Kubernetes name`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base()
+			tc.mutate(cfg)
+			rec := &pulumimock.Recorder{}
+			r := runProgram(t, "prod-use1", cfg, rec)
+			if r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
+				t.Fatalf("err = %v\nwant it to contain %q", r.err, tc.want)
+			}
+			for _, res := range rec.Resources() {
+				if res.Custom && !strings.HasPrefix(res.Type, "pulumi:providers:") {
+					t.Errorf("registered %s %s despite the bad config", res.Type, res.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestMissingOidcProvider checks the error that tells how to create it.
+func TestMissingOidcProvider(t *testing.T) {
+	aws := newFakeAWS()
+	delete(aws.providers, aws.clusters["prod-use1"].providerARN())
+	rec := &pulumimock.Recorder{OnInvoke: aws.invoke}
+	r := runProgram(t, "prod-use1", stackFileConfig(t, "prod-use1"), rec)
+	for _, want := range []string{
+		"looking up the IAM OIDC provider arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE of cluster \"prod-use1\"",
+		"eksctl utils associate-iam-oidc-provider --cluster prod-use1 --region us-east-1 --approve",
+		"velero-irsa:createOidcProvider: true",
+	} {
+		if r.err == nil || !strings.Contains(r.err.Error(), want) {
+			t.Errorf("err = %v\nwant it to contain %q", r.err, want)
+		}
+	}
+}
+
+// urn is the URN of a top-level resource of the stack.
+func urn(stack, typ, name string) string {
+	return pulumimock.URN(project, stack, "", typ, name)
+}
+
+func mustFind(t *testing.T, rec *pulumimock.Recorder, typ, name string) pulumimock.Resource {
+	t.Helper()
+	r, ok := rec.Find(typ, name)
+	if !ok {
+		t.Fatalf("no %s %q registered; got %v", typ, name, rec.Types())
+	}
+	return r
+}
+
+func assertInputs(t *testing.T, r pulumimock.Resource, want map[string]interface{}) {
+	t.Helper()
+	got := r.Inputs.Mappable()
+	for k, w := range want {
+		gj, _ := json.Marshal(got[k])
+		wj, _ := json.Marshal(w)
+		if string(gj) != string(wj) {
+			t.Errorf("%s input %s = %s, want %s", r.Name, k, gj, wj)
+		}
+	}
+}
