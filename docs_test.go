@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"reflect"
@@ -68,8 +69,13 @@ func defaultsSeenByProgram(t *testing.T) map[string]string {
 			out[key] = x
 		case bool:
 			out[key] = fmt.Sprint(x)
+		case map[string]string:
+			if x == nil {
+				x = map[string]string{}
+			}
+			out[key] = mustJSON(t, x)
 		default:
-			out[key] = "<object>"
+			out[key] = mustJSON(t, x)
 		}
 	}
 	return out
@@ -99,8 +105,13 @@ func TestProjectConfigMatchesProgram(t *testing.T) {
 				t.Errorf("%s is required: no default in Pulumi.yaml (has %v), 'required' in README (has %q)", key, decl.Default, row.def)
 			}
 		case decl.Type == "object":
-			if decl.Default != nil || row.def != "none" {
-				t.Errorf("%s: objects have no default in Pulumi.yaml (%v) and 'none' in README (%q)", key, decl.Default, row.def)
+			// Every object key needs a default: the CLI treats a key
+			// without one as required.
+			if want := mustJSON(t, decl.Default); decl.Default == nil || want != got {
+				t.Errorf("default of %s: Pulumi.yaml says %s, the program uses %s", key, want, got)
+			}
+			if strings.HasPrefix(row.def, "`") && strings.Trim(row.def, "`") != got {
+				t.Errorf("default of %s: README says %s, the program uses %s", key, row.def, got)
 			}
 		default:
 			want := fmt.Sprint(decl.Default)
@@ -134,6 +145,21 @@ func TestProjectConfigMatchesProgram(t *testing.T) {
 			t.Errorf("README documents %q, which Pulumi.yaml does not declare", key)
 		}
 	}
+}
+
+func mustJSON(t *testing.T, v interface{}) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Round trip through a generic value so key order does not matter.
+	var generic interface{}
+	if err := json.Unmarshal(b, &generic); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = json.Marshal(generic)
+	return string(b)
 }
 
 type readmeRow struct{ typ, def string }
