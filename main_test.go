@@ -19,67 +19,66 @@ import (
 
 const project = "velero-irsa"
 
-// fakeCluster is what the fake AWS reports for an EKS cluster.
-type fakeCluster struct {
-	account, region, issuerID string
-}
+// Placeholders the fake AWS answers with where a stack's config does not say:
+// the AWS documentation's example account and OIDC issuer ID.
+const (
+	placeholderAccount  = "123456789012"
+	placeholderIssuerID = "EXAMPLED539D4633E53DE1B71EXAMPLE"
+)
 
-func (c fakeCluster) issuer() string {
-	return fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", c.region, c.issuerID)
-}
-
-func (c fakeCluster) providerARN() string {
-	return fmt.Sprintf("arn:aws:iam::%s:oidc-provider/oidc.eks.%s.amazonaws.com/id/%s", c.account, c.region, c.issuerID)
-}
-
-// fakeAWS answers the two invokes the program may make, from a table of
-// clusters and the OIDC providers that exist.
+// fakeAWS answers the two invokes the program may make. Every cluster exists,
+// in the stack's region, in the account of the stack's assumeRoleArn (else
+// placeholderAccount), with its IAM OIDC provider, unless told otherwise.
 type fakeAWS struct {
-	clusters  map[string]fakeCluster
-	providers map[string][]string // provider ARN → client IDs
+	region, account string
+	noCluster       bool // the cluster does not exist
+	noProvider      bool // the cluster's IAM OIDC provider does not exist
+	clientIDs       []string
 }
 
-func newFakeAWS() *fakeAWS {
-	f := &fakeAWS{
-		clusters: map[string]fakeCluster{
-			"prod-use1":    {"123456789012", "us-east-1", "EXAMPLED539D4633E53DE1B71EXAMPLE"},
-			"staging-euc1": {"210987654321", "eu-central-1", "EXAMPLE0F1E2D3C4B5A69788796A5B4C3"},
-		},
-		providers: map[string][]string{},
-	}
-	for _, c := range f.clusters {
-		f.providers[c.providerARN()] = []string{"sts.amazonaws.com"}
+func newFakeAWS(cfg map[string]string) *fakeAWS {
+	f := &fakeAWS{region: cfg["velero-irsa:region"], account: placeholderAccount, clientIDs: []string{"sts.amazonaws.com"}}
+	if arn := cfg["velero-irsa:assumeRoleArn"]; arn != "" {
+		if parts := strings.Split(arn, ":"); len(parts) > 4 {
+			f.account = parts[4]
+		}
 	}
 	return f
+}
+
+func (f *fakeAWS) issuer() string {
+	return fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", f.region, placeholderIssuerID)
+}
+
+func (f *fakeAWS) providerARN() string {
+	return fmt.Sprintf("arn:aws:iam::%s:oidc-provider/oidc.eks.%s.amazonaws.com/id/%s", f.account, f.region, placeholderIssuerID)
 }
 
 func (f *fakeAWS) invoke(token string, args resource.PropertyMap) (resource.PropertyMap, error) {
 	switch token {
 	case "aws:eks/getCluster:getCluster":
 		name := args["name"].StringValue()
-		c, ok := f.clusters[name]
-		if !ok {
+		if f.noCluster {
 			return nil, fmt.Errorf("reading EKS Cluster (%s): couldn't find resource", name)
 		}
 		return resource.NewPropertyMapFromMap(map[string]interface{}{
-			"arn":      fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", c.region, c.account, name),
+			"arn":      fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", f.region, f.account, name),
 			"name":     name,
-			"endpoint": fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", strings.ToUpper(c.issuerID[:12]), c.region),
+			"endpoint": fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", placeholderIssuerID, f.region),
 			"certificateAuthorities": []interface{}{
 				map[string]interface{}{"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="},
 			},
 			"identities": []interface{}{
-				map[string]interface{}{"oidcs": []interface{}{map[string]interface{}{"issuer": c.issuer()}}},
+				map[string]interface{}{"oidcs": []interface{}{map[string]interface{}{"issuer": f.issuer()}}},
 			},
 		}), nil
 	case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
 		arn := args["arn"].StringValue()
-		ids, ok := f.providers[arn]
-		if !ok {
+		if f.noProvider || arn != f.providerARN() {
 			return nil, fmt.Errorf("reading IAM OIDC Provider (%s): NoSuchEntity", arn)
 		}
-		clientIDs := make([]interface{}, len(ids))
-		for i, id := range ids {
+		clientIDs := make([]interface{}, len(f.clientIDs))
+		for i, id := range f.clientIDs {
 			clientIDs[i] = id
 		}
 		return resource.NewPropertyMapFromMap(map[string]interface{}{"arn": arn, "clientIdLists": clientIDs}), nil
@@ -128,7 +127,7 @@ type run struct {
 func runProgram(t *testing.T, stack string, cfg map[string]string, rec *pulumimock.Recorder) run {
 	t.Helper()
 	if rec.OnInvoke == nil {
-		rec.OnInvoke = newFakeAWS().invoke
+		rec.OnInvoke = newFakeAWS(cfg).invoke
 	}
 	r := run{rec: rec, outputs: map[string]string{}}
 	var mu sync.Mutex
@@ -195,7 +194,7 @@ func TestStacks(t *testing.T) {
 			invokes:    []string{"aws:eks/getCluster:getCluster", "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"},
 			region:     "us-east-1",
 			bucket:     "acme-velero-backups-use1",
-			kubeconfig: []string{`"args":["eks","get-token","--output","json","--cluster-name","prod-use1","--region","us-east-1","--role-arn","arn:aws:iam::123456789012:role/platform-deployer"]`, `"server":"https://EXAMPLED539D.gr7.us-east-1.eks.amazonaws.com"`},
+			kubeconfig: []string{`"args":["eks","get-token","--output","json","--cluster-name","prod-use1","--region","us-east-1","--role-arn","arn:aws:iam::123456789012:role/platform-deployer"]`, `"server":"https://EXAMPLED539D4633E53DE1B71EXAMPLE.gr7.us-east-1.eks.amazonaws.com"`},
 			account:    "123456789012",
 			awsInputs:  map[string]interface{}{"region": "us-east-1", "assumeRole": map[string]interface{}{"roleArn": "arn:aws:iam::123456789012:role/platform-deployer", "sessionName": "velero-irsa-prod-use1"}},
 		},
@@ -286,29 +285,28 @@ func TestStacks(t *testing.T) {
 
 // TestCreateOidcProvider covers the opt-in creation of a missing provider.
 func TestCreateOidcProvider(t *testing.T) {
-	aws := newFakeAWS()
-	c := aws.clusters["prod-use1"]
-	delete(aws.providers, c.providerARN())
 	cfg := map[string]string{
 		"velero-irsa:clusterName":        "prod-use1",
 		"velero-irsa:region":             "us-east-1",
 		"velero-irsa:bucketName":         "acme-velero-backups-use1",
 		"velero-irsa:createOidcProvider": "true",
 	}
+	aws := newFakeAWS(cfg)
+	aws.noProvider = true
 	rec := &pulumimock.Recorder{OnInvoke: aws.invoke, ExtraOutputs: map[string]resource.PropertyMap{
-		"aws:iam/openIdConnectProvider:OpenIdConnectProvider": {"arn": resource.NewStringProperty(c.providerARN())},
+		"aws:iam/openIdConnectProvider:OpenIdConnectProvider": {"arn": resource.NewStringProperty(aws.providerARN())},
 	}}
 	r := runProgram(t, "prod-use1", cfg, rec)
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
 	provider := mustFind(t, rec, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "oidc-provider")
-	assertInputs(t, provider, map[string]interface{}{"url": c.issuer(), "clientIdLists": []interface{}{"sts.amazonaws.com"}})
+	assertInputs(t, provider, map[string]interface{}{"url": aws.issuer(), "clientIdLists": []interface{}{"sts.amazonaws.com"}})
 	if len(rec.Invokes()) != 1 {
 		t.Errorf("invokes = %v, want only the cluster lookup", rec.Invokes())
 	}
 	role := mustFind(t, rec, "aws:iam/role:Role", "velero-role")
-	if !strings.Contains(role.Inputs["assumeRolePolicy"].StringValue(), c.providerARN()) {
+	if !strings.Contains(role.Inputs["assumeRolePolicy"].StringValue(), aws.providerARN()) {
 		t.Errorf("role does not trust the created provider: %s", role.Inputs["assumeRolePolicy"].StringValue())
 	}
 }
@@ -338,29 +336,35 @@ func TestBadConfig(t *testing.T) {
 		name   string
 		mutate func(map[string]string)
 		want   string
+		aws    func(*fakeAWS)
 	}{
-		{"missing cluster", func(c map[string]string) { delete(c, "velero-irsa:clusterName") }, "config velero-irsa:clusterName: is required"},
-		{"missing bucket", func(c map[string]string) { c["velero-irsa:bucketName"] = "" }, "config velero-irsa:bucketName: is required"},
-		{"malformed boolean", func(c map[string]string) { c["velero-irsa:snapshotsEnabled"] = "yes" }, `config velero-irsa:snapshotsEnabled: "yes" is not a boolean`},
-		{"tags not an object", func(c map[string]string) { c["velero-irsa:tags"] = `["team"]` }, "config velero-irsa:tags: [\"team\"] is not the expected object"},
-		{"unknown stack output key", func(c map[string]string) { c["velero-irsa:clusterStackOutputs"] = `{"issuer":"x"}` }, "config velero-irsa:clusterStackOutputs"},
+		{"missing cluster", func(c map[string]string) { delete(c, "velero-irsa:clusterName") }, "config velero-irsa:clusterName: is required", nil},
+		{"missing bucket", func(c map[string]string) { c["velero-irsa:bucketName"] = "" }, "config velero-irsa:bucketName: is required", nil},
+		{"malformed boolean", func(c map[string]string) { c["velero-irsa:snapshotsEnabled"] = "yes" }, `config velero-irsa:snapshotsEnabled: "yes" is not a boolean`, nil},
+		{"tags not an object", func(c map[string]string) { c["velero-irsa:tags"] = `["team"]` }, "config velero-irsa:tags: [\"team\"] is not the expected object", nil},
+		{"unknown stack output key", func(c map[string]string) { c["velero-irsa:clusterStackOutputs"] = `{"issuer":"x"}` }, "config velero-irsa:clusterStackOutputs", nil},
 		{"issuer without provider", func(c map[string]string) {
 			c["velero-irsa:oidcIssuerUrl"] = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
-		}, "config velero-irsa:oidcProviderArn and velero-irsa:oidcIssuerUrl must be set together"},
+		}, "config velero-irsa:oidcProviderArn and velero-irsa:oidcIssuerUrl must be set together", nil},
 		{"create and stack", func(c map[string]string) {
 			c["velero-irsa:createOidcProvider"] = "true"
 			c["velero-irsa:clusterStack"] = "acme/eks/prod"
-		}, "config velero-irsa:createOidcProvider: true creates the cluster's OIDC provider, so it conflicts"},
-		{"bad assume role", func(c map[string]string) { c["velero-irsa:assumeRoleArn"] = "platform-deployer" }, `config velero-irsa:assumeRoleArn "platform-deployer" is not an IAM role ARN`},
-		{"unknown cluster", func(c map[string]string) { c["velero-irsa:clusterName"] = "prod-use2" }, `looking up EKS cluster "prod-use2" in us-east-1 (config velero-irsa:clusterName)`},
-		{"bad bucket", func(c map[string]string) { c["velero-irsa:bucketName"] = "s3://acme-velero-backups-use1" }, `bucketName "s3://acme-velero-backups-use1" is an S3 URL`},
-		{"bad namespace", func(c map[string]string) { c["velero-irsa:namespace"] = "Velero" }, `namespace "Velero" is not a valid Kubernetes name`},
+		}, "config velero-irsa:createOidcProvider: true creates the cluster's OIDC provider, so it conflicts", nil},
+		{"bad assume role", func(c map[string]string) { c["velero-irsa:assumeRoleArn"] = "platform-deployer" }, `config velero-irsa:assumeRoleArn "platform-deployer" is not an IAM role ARN`, nil},
+		{"unknown cluster", func(c map[string]string) { c["velero-irsa:clusterName"] = "prod-use2" }, `looking up EKS cluster "prod-use2" in us-east-1 (config velero-irsa:clusterName)`, func(f *fakeAWS) { f.noCluster = true }},
+		{"provider without sts audience", func(map[string]string) {}, "does not list sts.amazonaws.com as a client ID", func(f *fakeAWS) { f.clientIDs = []string{"sts.amazonaws.com.cn"} }},
+		{"bad bucket", func(c map[string]string) { c["velero-irsa:bucketName"] = "s3://acme-velero-backups-use1" }, `bucketName "s3://acme-velero-backups-use1" is an S3 URL`, nil},
+		{"bad namespace", func(c map[string]string) { c["velero-irsa:namespace"] = "Velero" }, `namespace "Velero" is not a valid Kubernetes name`, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := base()
 			tc.mutate(cfg)
-			rec := &pulumimock.Recorder{}
+			aws := newFakeAWS(cfg)
+			if tc.aws != nil {
+				tc.aws(aws)
+			}
+			rec := &pulumimock.Recorder{OnInvoke: aws.invoke}
 			r := runProgram(t, "prod-use1", cfg, rec)
 			if r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
 				t.Fatalf("err = %v\nwant it to contain %q", r.err, tc.want)
@@ -376,10 +380,11 @@ func TestBadConfig(t *testing.T) {
 
 // TestMissingOidcProvider checks the error that tells how to create it.
 func TestMissingOidcProvider(t *testing.T) {
-	aws := newFakeAWS()
-	delete(aws.providers, aws.clusters["prod-use1"].providerARN())
+	cfg := stackFileConfig(t, "prod-use1")
+	aws := newFakeAWS(cfg)
+	aws.noProvider = true
 	rec := &pulumimock.Recorder{OnInvoke: aws.invoke}
-	r := runProgram(t, "prod-use1", stackFileConfig(t, "prod-use1"), rec)
+	r := runProgram(t, "prod-use1", cfg, rec)
 	for _, want := range []string{
 		"looking up the IAM OIDC provider arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE of cluster \"prod-use1\"",
 		"eksctl utils associate-iam-oidc-provider --cluster prod-use1 --region us-east-1 --approve",
