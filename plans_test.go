@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"gopkg.in/yaml.v3"
+
+	"github.com/velero-irsa/velero-irsa/internal/pulumimock"
+)
+
+var update = flag.Bool("update", false, "rewrite the plan snapshots under stacks/plans/")
+
+// TestPlanSnapshots renders each stack's planned IAM documents and Helm
+// release offline (the program under mocks, lookups answered from the stack's
+// config or the documented placeholders) and compares them with the
+// snapshots committed under stacks/plans/<stack>/. A change to IAM or values
+// therefore shows up in the pull request as a plain diff of those files.
+// Run `go test . -run TestPlanSnapshots -update` to rewrite them.
+func TestPlanSnapshots(t *testing.T) {
+	for _, stack := range stackFiles(t) {
+		t.Run(stack, func(t *testing.T) {
+			rec := &pulumimock.Recorder{ExtraOutputs: map[string]resource.PropertyMap{"pulumi:pulumi:StackReference": clusterStackOutputs}}
+			r := runProgram(t, stack, stackFileConfig(t, stack), rec)
+			if r.err != nil {
+				t.Fatalf("program failed: %v", r.err)
+			}
+			files, err := planFiles(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join("stacks", "plans", stack)
+			for name, content := range files {
+				checkPlanFile(t, filepath.Join(dir, name), content)
+			}
+			if !*update {
+				entries, _ := os.ReadDir(dir)
+				for _, e := range entries {
+					if _, ok := files[e.Name()]; !ok {
+						t.Errorf("%s is no longer produced; delete it or run with -update", filepath.Join(dir, e.Name()))
+					}
+				}
+			}
+		})
+	}
+	if !*update {
+		entries, _ := os.ReadDir(filepath.Join("stacks", "plans"))
+		stacks := map[string]bool{}
+		for _, s := range stackFiles(t) {
+			stacks[s] = true
+		}
+		for _, e := range entries {
+			if e.IsDir() && !stacks[e.Name()] {
+				t.Errorf("stacks/plans/%s has no stack file; delete it", e.Name())
+			}
+		}
+	}
+}
+
+// planFiles renders the reviewable parts of one run: the trust and permission
+// policies as indented JSON, the Helm values as YAML, and the release options.
+func planFiles(rec *pulumimock.Recorder) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	for _, res := range rec.Resources() {
+		switch res.Type {
+		case "aws:iam/role:Role":
+			b, err := indent(res.Inputs["assumeRolePolicy"].StringValue())
+			if err != nil {
+				return nil, err
+			}
+			files["trust-policy.json"] = b
+		case "aws:iam/rolePolicy:RolePolicy":
+			b, err := indent(res.Inputs["policy"].StringValue())
+			if err != nil {
+				return nil, err
+			}
+			files["permission-policy.json"] = b
+		case "kubernetes:helm.sh/v3:Release":
+			inputs := res.Inputs.Mappable()
+			values, err := toYAML(inputs["values"])
+			if err != nil {
+				return nil, err
+			}
+			files["helm-values.yaml"] = values
+			delete(inputs, "values")
+			release, err := toYAML(inputs)
+			if err != nil {
+				return nil, err
+			}
+			files["helm-release.yaml"] = release
+		}
+	}
+	return files, nil
+}
+
+func indent(compact string) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, []byte(compact), "", "  "); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+func toYAML(v interface{}) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func checkPlanFile(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v: run `go test . -run TestPlanSnapshots -update` and commit stacks/plans/", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s is stale: run `go test . -run TestPlanSnapshots -update` and commit the diff\n--- planned ---\n%s\n--- committed ---\n%s", path, got, want)
+	}
+}
