@@ -237,9 +237,9 @@ func TestStacks(t *testing.T) {
 				t.Errorf("invokes = %v, want %v (at most 2 per preview)", invokes, w.invokes)
 			}
 
-			awsProvider := mustFind(t, rec, "pulumi:providers:aws", "aws")
-			assertInputs(t, awsProvider, w.awsInputs)
-			k8sProvider := mustFind(t, rec, "pulumi:providers:kubernetes", "cluster")
+			awsProvider := rec.MustFind(t, "pulumi:providers:aws", "aws")
+			pulumimock.AssertInputs(t, awsProvider, w.awsInputs)
+			k8sProvider := rec.MustFind(t, "pulumi:providers:kubernetes", "cluster")
 			kubeconfig := k8sProvider.Inputs["kubeconfig"].StringValue()
 			for _, frag := range w.kubeconfig {
 				if !strings.Contains(kubeconfig, frag) {
@@ -250,7 +250,7 @@ func TestStacks(t *testing.T) {
 				t.Errorf("kubernetes provider sets a context %v; stacks connect to their own endpoint", k8sProvider.Inputs["context"])
 			}
 
-			release := mustFind(t, rec, "kubernetes:helm.sh/v3:Release", "velero-release")
+			release := rec.MustFind(t, "kubernetes:helm.sh/v3:Release", "velero-release")
 			if !strings.HasPrefix(release.Provider, urn(stack, "pulumi:providers:kubernetes", "cluster")+"::") {
 				t.Errorf("release provider = %q, want the explicit kubernetes provider", release.Provider)
 			}
@@ -300,12 +300,12 @@ func TestCreateOidcProvider(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	provider := mustFind(t, rec, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "oidc-provider")
-	assertInputs(t, provider, map[string]interface{}{"url": aws.issuer(), "clientIdLists": []interface{}{"sts.amazonaws.com"}})
+	provider := rec.MustFind(t, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "oidc-provider")
+	pulumimock.AssertInputs(t, provider, map[string]interface{}{"url": aws.issuer(), "clientIdLists": []interface{}{"sts.amazonaws.com"}})
 	if len(rec.Invokes()) != 1 {
 		t.Errorf("invokes = %v, want only the cluster lookup", rec.Invokes())
 	}
-	role := mustFind(t, rec, "aws:iam/role:Role", "velero-role")
+	role := rec.MustFind(t, "aws:iam/role:Role", "velero-role")
 	if !strings.Contains(role.Inputs["assumeRolePolicy"].StringValue(), aws.providerARN()) {
 		t.Errorf("role does not trust the created provider: %s", role.Inputs["assumeRolePolicy"].StringValue())
 	}
@@ -324,8 +324,8 @@ func TestKubeconfigContext(t *testing.T) {
 	if len(rec.Invokes()) != 0 {
 		t.Errorf("invokes = %v, want none", rec.Invokes())
 	}
-	k8s := mustFind(t, rec, "pulumi:providers:kubernetes", "cluster")
-	assertInputs(t, k8s, map[string]interface{}{"context": "staging-euc1-admin"})
+	k8s := rec.MustFind(t, "pulumi:providers:kubernetes", "cluster")
+	pulumimock.AssertInputs(t, k8s, map[string]interface{}{"context": "staging-euc1-admin"})
 }
 
 // TestBadConfig checks that mistakes in a stack's config fail the program
@@ -399,25 +399,4 @@ func TestMissingOidcProvider(t *testing.T) {
 // urn is the URN of a top-level resource of the stack.
 func urn(stack, typ, name string) string {
 	return pulumimock.URN(project, stack, "", typ, name)
-}
-
-func mustFind(t *testing.T, rec *pulumimock.Recorder, typ, name string) pulumimock.Resource {
-	t.Helper()
-	r, ok := rec.Find(typ, name)
-	if !ok {
-		t.Fatalf("no %s %q registered; got %v", typ, name, rec.Types())
-	}
-	return r
-}
-
-func assertInputs(t *testing.T, r pulumimock.Resource, want map[string]interface{}) {
-	t.Helper()
-	got := r.Inputs.Mappable()
-	for k, w := range want {
-		gj, _ := json.Marshal(got[k])
-		wj, _ := json.Marshal(w)
-		if string(gj) != string(wj) {
-			t.Errorf("%s input %s = %s, want %s", r.Name, k, gj, wj)
-		}
-	}
 }

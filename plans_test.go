@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"gopkg.in/yaml.v3"
 
+	"github.com/velero-irsa/velero-irsa/internal/golden"
 	"github.com/velero-irsa/velero-irsa/internal/pulumimock"
 )
 
@@ -119,20 +120,5 @@ func toYAML(v interface{}) ([]byte, error) {
 
 func checkPlanFile(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v: run `go test . -run TestPlanSnapshots -update` and commit stacks/plans/", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s is stale: run `go test . -run TestPlanSnapshots -update` and commit the diff\n--- planned ---\n%s\n--- committed ---\n%s", path, got, want)
-	}
+	golden.Check(t, path, got, *update, "go test . -run TestPlanSnapshots -update")
 }

@@ -54,7 +54,7 @@ func newKubernetesProvider(ctx *pulumi.Context, c stackConfig, info clusterInfo)
 // It holds no credentials: the token is fetched on each use.
 func kubeconfig(c stackConfig, endpoint, ca string) (string, error) {
 	if endpoint == "" || ca == "" {
-		return "", fmt.Errorf("cluster %q has no API endpoint or certificate authority to connect to: check config %s", c.ClusterName, "clusterName/clusterStack")
+		return "", fmt.Errorf("cluster %q has no API endpoint or certificate authority to connect to: check config velero-irsa:clusterName, or the outputs named in velero-irsa:clusterStackOutputs", c.ClusterName)
 	}
 	args := []string{"eks", "get-token", "--output", "json", "--cluster-name", c.ClusterName, "--region", c.Region}
 	if c.AssumeRoleArn != "" {

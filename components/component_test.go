@@ -74,9 +74,9 @@ func TestComponentWiring(t *testing.T) {
 	wg.Wait()
 
 	componentURN := pulumimock.URN(testProject, testStack, "", VeleroIRSAType, "velero")
-	role := mustFind(t, rec, "aws:iam/role:Role", "velero-role")
-	policy := mustFind(t, rec, "aws:iam/rolePolicy:RolePolicy", "velero-policy")
-	release := mustFind(t, rec, helmReleaseType, "velero-release")
+	role := rec.MustFind(t, "aws:iam/role:Role", "velero-role")
+	policy := rec.MustFind(t, "aws:iam/rolePolicy:RolePolicy", "velero-policy")
+	release := rec.MustFind(t, helmReleaseType, "velero-release")
 
 	t.Run("documents", func(t *testing.T) {
 		golden := filepath.Join("testdata", "documents", "default")
@@ -90,7 +90,7 @@ func TestComponentWiring(t *testing.T) {
 	})
 
 	t.Run("role", func(t *testing.T) {
-		assertInputs(t, role, map[string]interface{}{
+		pulumimock.AssertInputs(t, role, map[string]interface{}{
 			"namePrefix":         "prod-use1-velero-",
 			"path":               "/",
 			"maxSessionDuration": 3600.0,
@@ -102,14 +102,14 @@ func TestComponentWiring(t *testing.T) {
 	})
 
 	t.Run("policy", func(t *testing.T) {
-		assertInputs(t, policy, map[string]interface{}{
+		pulumimock.AssertInputs(t, policy, map[string]interface{}{
 			"name": "velero",
 			"role": "prod-use1-velero-20261126000000000000000001",
 		})
 	})
 
 	t.Run("release", func(t *testing.T) {
-		assertInputs(t, release, map[string]interface{}{
+		pulumimock.AssertInputs(t, release, map[string]interface{}{
 			"chart":           "velero",
 			"version":         DefaultChartVersion,
 			"repositoryOpts":  map[string]interface{}{"repo": DefaultChartRepository},
@@ -183,8 +183,8 @@ func TestComponentOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	role := mustFind(t, rec, "aws:iam/role:Role", "velero-role")
-	assertInputs(t, role, map[string]interface{}{
+	role := rec.MustFind(t, "aws:iam/role:Role", "velero-role")
+	pulumimock.AssertInputs(t, role, map[string]interface{}{
 		"name":                "velero-prod-use1",
 		"path":                "/platform/",
 		"permissionsBoundary": "arn:aws:iam::123456789012:policy/platform-boundary",
@@ -195,13 +195,13 @@ func TestComponentOptions(t *testing.T) {
 	if !strings.Contains(role.Inputs["assumeRolePolicy"].StringValue(), `"system:serviceaccount:backup:velero"`) {
 		t.Errorf("trust policy does not trust backup/velero: %s", role.Inputs["assumeRolePolicy"].StringValue())
 	}
-	release := mustFind(t, rec, helmReleaseType, "velero-release")
+	release := rec.MustFind(t, helmReleaseType, "velero-release")
 	values := release.Inputs["values"].Mappable().(map[string]interface{})
 	sa := values["serviceAccount"].(map[string]interface{})["server"].(map[string]interface{})
 	if sa["name"] != "velero" || sa["annotations"].(map[string]interface{})[roleARNAnnotation] != "arn:aws:iam::123456789012:role/platform/velero-prod-use1" {
 		t.Errorf("service account values = %v", sa)
 	}
-	assertInputs(t, release, map[string]interface{}{"name": "backup", "namespace": "backup"})
+	pulumimock.AssertInputs(t, release, map[string]interface{}{"name": "backup", "namespace": "backup"})
 }
 
 // TestComponentRejects checks that bad input fails the program and registers
@@ -244,29 +244,6 @@ func TestComponentRejects(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func mustFind(t *testing.T, rec *pulumimock.Recorder, typ, name string) pulumimock.Resource {
-	t.Helper()
-	r, ok := rec.Find(typ, name)
-	if !ok {
-		t.Fatalf("no %s %q registered; got %v", typ, name, rec.Types())
-	}
-	return r
-}
-
-// assertInputs compares the listed inputs of r with want (numbers as float64,
-// objects as map[string]interface{}).
-func assertInputs(t *testing.T, r pulumimock.Resource, want map[string]interface{}) {
-	t.Helper()
-	got := r.Inputs.Mappable()
-	for k, w := range want {
-		gj, _ := json.Marshal(got[k])
-		wj, _ := json.Marshal(w)
-		if !bytes.Equal(gj, wj) {
-			t.Errorf("%s input %s = %s, want %s", r.Name, k, gj, wj)
-		}
 	}
 }
 

@@ -95,8 +95,8 @@ func TestReleaseBindingRegistersLikeSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours := mustFind(t, rec, helmReleaseType, "ours")
-	sdk := mustFind(t, rec, helmReleaseType, "sdk")
+	ours := rec.MustFind(t, helmReleaseType, "ours")
+	sdk := rec.MustFind(t, helmReleaseType, "sdk")
 	oj, _ := json.Marshal(ours.Inputs.Mappable())
 	sj, _ := json.Marshal(sdk.Inputs.Mappable())
 	if string(oj) != string(sj) {

@@ -4,10 +4,12 @@
 package pulumimock
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
 	"sync"
+	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -175,4 +177,29 @@ func str(m resource.PropertyMap, key resource.PropertyKey) string {
 		return v.StringValue()
 	}
 	return ""
+}
+
+// MustFind returns the registration with the given type and name, or fails
+// the test listing what was registered.
+func (r *Recorder) MustFind(t testing.TB, typ, name string) Resource {
+	t.Helper()
+	res, ok := r.Find(typ, name)
+	if !ok {
+		t.Fatalf("no %s %q registered; got %v", typ, name, r.Types())
+	}
+	return res
+}
+
+// AssertInputs compares the listed inputs of res with want, as JSON (numbers
+// as float64, objects as map[string]interface{}).
+func AssertInputs(t testing.TB, res Resource, want map[string]interface{}) {
+	t.Helper()
+	got := res.Inputs.Mappable()
+	for k, w := range want {
+		gj, _ := json.Marshal(got[k])
+		wj, _ := json.Marshal(w)
+		if string(gj) != string(wj) {
+			t.Errorf("%s input %s = %s, want %s", res.Name, k, gj, wj)
+		}
+	}
 }
