@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -21,7 +23,7 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 	if args == nil {
 		return nil, fmt.Errorf("VeleroIRSA %q: args are nil: set ClusterName, OidcProviderArn, OidcIssuerUrl, BucketName and Region", name)
 	}
-	if missing := missingRequired(args); len(missing) > 0 {
+	if missing := missingRequired(args, or(args.IdentityMode, IdentityModeIRSA)); len(missing) > 0 {
 		return nil, fmt.Errorf("VeleroIRSA %q: %s not set: these inputs are required", name, strings.Join(missing, ", "))
 	}
 	s, err := newSettings(args)
@@ -35,12 +37,19 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 	}
 	parent := pulumi.Parent(c)
 
-	plan := pulumi.All(args.ClusterName, args.OidcProviderArn, args.OidcIssuerUrl, args.BucketName,
-		args.Region, optional(args.BucketKmsKeyArn), optional(args.EbsKmsKeyArn)).
+	// In pod identity mode the account comes from the AWS provider's
+	// credentials, the account the role is created in.
+	account := pulumi.String("").ToStringOutput()
+	if s.mode == IdentityModePodIdentity {
+		account = aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, parent).AccountId()
+	}
+	plan := pulumi.All(args.ClusterName, optional(args.OidcProviderArn), optional(args.OidcIssuerUrl), args.BucketName,
+		args.Region, optional(args.BucketKmsKeyArn), optional(args.EbsKmsKeyArn), account).
 		ApplyT(func(v []interface{}) (resolved, error) {
 			r, err := resolve(s, inputs{
 				cluster: v[0].(string), providerARN: v[1].(string), issuerURL: v[2].(string),
 				bucket: v[3].(string), region: v[4].(string), bucketKey: v[5].(string), ebsKey: v[6].(string),
+				account: v[7].(string),
 			})
 			if err != nil {
 				return resolved{}, fmt.Errorf("VeleroIRSA %q: %w", name, err)
@@ -64,6 +73,21 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 		return nil, fmt.Errorf("creating role policy: %w", err)
 	}
 
+	dependsOn := []pulumi.Resource{policy}
+	if s.mode == IdentityModePodIdentity {
+		association, err := eks.NewPodIdentityAssociation(ctx, name+"-pod-identity", &eks.PodIdentityAssociationArgs{
+			ClusterName:    field(func(r resolved) string { return r.cluster }),
+			Namespace:      pulumi.String(s.namespace),
+			ServiceAccount: pulumi.String(s.serviceAccount),
+			RoleArn:        role.Arn,
+			Tags:           toStringMap(s.tags),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("creating pod identity association: %w", err)
+		}
+		dependsOn = append(dependsOn, association)
+	}
+
 	values := pulumi.All(plan, role.Arn).ApplyT(func(v []interface{}) map[string]interface{} {
 		in := v[0].(resolved).values
 		in.RoleARN = v[1].(string)
@@ -80,7 +104,7 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 		Timeout:         pulumi.IntPtr(s.timeout),
 		MaxHistory:      pulumi.IntPtr(releaseMaxHistory),
 		Values:          values,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{policy}))
+	}, parent, pulumi.DependsOn(dependsOn))
 	if err != nil {
 		return nil, fmt.Errorf("creating helm release: %w", err)
 	}
@@ -129,16 +153,22 @@ func roleArgs(s settings, field func(func(resolved) string) pulumi.StringOutput)
 	if s.boundary != "" {
 		a.PermissionsBoundary = pulumi.String(s.boundary)
 	}
-	if len(s.tags) > 0 {
-		a.Tags = pulumi.ToStringMap(s.tags)
-	}
+	a.Tags = toStringMap(s.tags)
 	return a
 }
 
-// missingRequired lists the required Input fields left nil.
-func missingRequired(a *VeleroIRSAArgs) []string {
-	var missing []string
-	for _, f := range []struct {
+// toStringMap is nil for no tags, so no empty tags input shows in previews.
+func toStringMap(tags map[string]string) pulumi.StringMapInput {
+	if len(tags) == 0 {
+		return nil
+	}
+	return pulumi.ToStringMap(tags)
+}
+
+// missingRequired lists the required Input fields left nil; the OIDC fields
+// are required in irsa mode only.
+func missingRequired(a *VeleroIRSAArgs, mode string) []string {
+	required := []struct {
 		name string
 		in   pulumi.StringInput
 	}{
@@ -147,7 +177,12 @@ func missingRequired(a *VeleroIRSAArgs) []string {
 		{"OidcIssuerUrl", a.OidcIssuerUrl},
 		{"BucketName", a.BucketName},
 		{"Region", a.Region},
-	} {
+	}
+	if mode == IdentityModePodIdentity {
+		required = append(required[:1], required[3:]...)
+	}
+	var missing []string
+	for _, f := range required {
 		if f.in == nil {
 			missing = append(missing, f.name)
 		}

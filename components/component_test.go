@@ -3,6 +3,7 @@ package components
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/velero-irsa/velero-irsa/internal/pulumimock"
@@ -204,6 +206,52 @@ func TestComponentOptions(t *testing.T) {
 	pulumimock.AssertInputs(t, release, map[string]interface{}{"name": "backup", "namespace": "backup"})
 }
 
+// TestComponentPodIdentity checks pod identity mode: the association, the
+// trust policy, no OIDC inputs, and no role annotation.
+func TestComponentPodIdentity(t *testing.T) {
+	rec := &pulumimock.Recorder{OnInvoke: func(token string, _ resource.PropertyMap) (resource.PropertyMap, error) {
+		if token != "aws:index/getCallerIdentity:getCallerIdentity" {
+			return nil, fmt.Errorf("unexpected invoke %s", token)
+		}
+		return resource.PropertyMap{"accountId": resource.NewStringProperty(testAccount)}, nil
+	}}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := NewVeleroIRSA(ctx, "velero", &VeleroIRSAArgs{
+			IdentityMode: IdentityModePodIdentity,
+			ClusterName:  pulumi.String(testCluster),
+			BucketName:   pulumi.String(testBucket),
+			Region:       pulumi.String(testRegion),
+		})
+		return err
+	}, pulumi.WithMocks(testProject, testStack, rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "documents", "pod-identity")
+	role := rec.MustFind(t, "aws:iam/role:Role", "velero-role")
+	assertJSONEqualsGolden(t, role.Inputs["assumeRolePolicy"].StringValue(), filepath.Join(golden, "trust.json"))
+	policy := rec.MustFind(t, "aws:iam/rolePolicy:RolePolicy", "velero-policy")
+	assertJSONEqualsGolden(t, policy.Inputs["policy"].StringValue(), filepath.Join(golden, "policy.json"))
+	association := rec.MustFind(t, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "velero-pod-identity")
+	pulumimock.AssertInputs(t, association, map[string]interface{}{
+		"clusterName":    testCluster,
+		"namespace":      "velero",
+		"serviceAccount": "velero-server",
+		"roleArn":        "arn:aws:iam::123456789012:role/prod-use1-velero-20261126000000000000000001",
+	})
+	release := rec.MustFind(t, helmReleaseType, "velero-release")
+	associationURN := pulumimock.URN(testProject, testStack, VeleroIRSAType, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "velero-pod-identity")
+	if !contains(release.DependsOn, associationURN) {
+		t.Errorf("release depends on %v; want the pod identity association too", release.DependsOn)
+	}
+	values, _ := json.Marshal(release.Inputs["values"].Mappable())
+	assertJSONEqualsGolden(t, string(values), filepath.Join(golden, "values.json"))
+	invokes := rec.Invokes()
+	if len(invokes) != 1 {
+		t.Errorf("invokes = %v, want one sts:GetCallerIdentity", invokes)
+	}
+}
+
 // TestComponentRejects checks that bad input fails the program and registers
 // no AWS or Kubernetes resource.
 func TestComponentRejects(t *testing.T) {
@@ -224,6 +272,9 @@ func TestComponentRejects(t *testing.T) {
 			return a
 		}, `does not match oidcProviderArn`},
 		{"bucket key alias", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.BucketKmsKeyArn = pulumi.String("alias/backups"); return a }, `bucketKmsKeyArn "alias/backups" is not a KMS key ARN`},
+		{"oidc in pod identity mode", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.IdentityMode = IdentityModePodIdentity; return a }, `identityMode "podIdentity" takes no OIDC provider: drop OidcProviderArn and OidcIssuerUrl`},
+		{"unknown identity mode", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.IdentityMode = "IRSA"; return a }, `identityMode "IRSA" is not an identity mode: use "irsa"`},
+		{"missing oidc in irsa mode", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.OidcIssuerUrl = nil; return a }, `VeleroIRSA "velero": OidcIssuerUrl not set`},
 		{"plugin mismatch", func(a *VeleroIRSAArgs) *VeleroIRSAArgs {
 			a.PluginImage = "velero/velero-plugin-for-aws:v1.12.0"
 			return a

@@ -53,6 +53,10 @@ var documentCases = []struct {
 		in.providerARN = "arn:aws-cn:iam::" + testAccount + ":oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/" + testOIDCID
 		return in
 	}},
+	{name: "pod-identity", args: VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity}, in: func(in inputs) inputs {
+		in.providerARN, in.issuerURL, in.account = "", "", testAccount
+		return in
+	}},
 	{name: "aws-us-gov", in: func(in inputs) inputs {
 		in.region = "us-gov-west-1"
 		in.issuerURL = "oidc.eks.us-gov-west-1.amazonaws.com/id/" + testOIDCID + "/"

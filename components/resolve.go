@@ -2,6 +2,8 @@ package components
 
 import (
 	"fmt"
+
+	"github.com/velero-irsa/velero-irsa/components/internal/iampolicy"
 )
 
 // resolved is everything the child resources need once the Input fields are
@@ -20,6 +22,7 @@ type resolved struct {
 type inputs struct {
 	cluster, providerARN, issuerURL, bucket, region string
 	bucketKey, ebsKey                               string
+	account                                         string // pod identity mode only
 }
 
 // resolve validates the Input fields against each other and against the
@@ -30,31 +33,17 @@ func resolve(s settings, in inputs) (resolved, error) {
 	if err := validateClusterName(in.cluster); err != nil {
 		return resolved{}, err
 	}
-	provider, err := parseOIDCProviderARN(in.providerARN)
-	if err != nil {
-		return resolved{}, err
-	}
-	issuer, err := normalizeIssuer(in.issuerURL)
-	if err != nil {
-		return resolved{}, err
-	}
-	if issuer != provider.Issuer {
-		return resolved{}, fmt.Errorf("oidcIssuerUrl %q does not match oidcProviderArn %q (issuer %q): give the provider and issuer of the same cluster (`aws iam list-open-id-connect-providers`)", in.issuerURL, in.providerARN, provider.Issuer)
-	}
 	if err := validateBucketName("bucketName", in.bucket); err != nil {
 		return resolved{}, err
 	}
 	if err := validateRegion("region", in.region); err != nil {
 		return resolved{}, err
 	}
-	if p := regionPartition(in.region); p != provider.Partition {
-		return resolved{}, fmt.Errorf("region %q is in partition %q but oidcProviderArn %q is in %q: give the cluster's own region", in.region, p, in.providerARN, provider.Partition)
-	}
-	if err := checkKeys(s, provider.Partition, in); err != nil {
+	provider, trust, err := identity(s, in)
+	if err != nil {
 		return resolved{}, err
 	}
-	trust, err := IRSATrustPolicy(provider.ARN, issuer, s.namespace, s.serviceAccount, s.audience)
-	if err != nil {
+	if err := checkKeys(s, provider.Partition, in); err != nil {
 		return resolved{}, err
 	}
 	policy, err := PermissionPolicy(PolicyInput{
@@ -91,6 +80,7 @@ func resolve(s settings, in inputs) (resolved, error) {
 			BucketKMSKeyARN:    in.bucketKey,
 			ObjectTags:         s.objectTags,
 			TokenAudience:      s.audience,
+			PodIdentity:        s.mode == IdentityModePodIdentity,
 			FSGroup:            s.fsGroup,
 		},
 	}
@@ -101,6 +91,34 @@ func resolve(s settings, in inputs) (resolved, error) {
 		return resolved{}, err
 	}
 	return r, nil
+}
+
+// identity works out partition and account, from the OIDC provider ARN in
+// irsa mode and from region and caller account in pod identity mode, and
+// builds the matching trust policy.
+func identity(s settings, in inputs) (oidcProvider, iampolicy.Document, error) {
+	if s.mode == IdentityModePodIdentity {
+		if !accountPattern.MatchString(in.account) {
+			return oidcProvider{}, iampolicy.Document{}, fmt.Errorf("the AWS provider's account %q is not a 12-digit account ID", in.account)
+		}
+		return oidcProvider{Partition: regionPartition(in.region), Account: in.account}, PodIdentityTrustPolicy(), nil
+	}
+	provider, err := parseOIDCProviderARN(in.providerARN)
+	if err != nil {
+		return oidcProvider{}, iampolicy.Document{}, err
+	}
+	issuer, err := normalizeIssuer(in.issuerURL)
+	if err != nil {
+		return oidcProvider{}, iampolicy.Document{}, err
+	}
+	if issuer != provider.Issuer {
+		return oidcProvider{}, iampolicy.Document{}, fmt.Errorf("oidcIssuerUrl %q does not match oidcProviderArn %q (issuer %q): give the provider and issuer of the same cluster (`aws iam list-open-id-connect-providers`)", in.issuerURL, in.providerARN, provider.Issuer)
+	}
+	if p := regionPartition(in.region); p != provider.Partition {
+		return oidcProvider{}, iampolicy.Document{}, fmt.Errorf("region %q is in partition %q but oidcProviderArn %q is in %q: give the cluster's own region", in.region, p, in.providerARN, provider.Partition)
+	}
+	trust, err := IRSATrustPolicy(provider.ARN, issuer, s.namespace, s.serviceAccount, s.audience)
+	return provider, trust, err
 }
 
 func checkKeys(s settings, partition string, in inputs) error {

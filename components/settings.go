@@ -20,6 +20,11 @@ const (
 	DefaultMaxSessionDuration = 3600
 	DefaultRolePath           = "/"
 
+	// IdentityModeIRSA and IdentityModePodIdentity are the values of
+	// VeleroIRSAArgs.IdentityMode.
+	IdentityModeIRSA        = "irsa"
+	IdentityModePodIdentity = "podIdentity"
+
 	minReleaseTimeout = 600 // the CRD-upgrade hook job runs inside it
 	releaseMaxHistory = 10
 	policyName        = "velero"
@@ -28,6 +33,7 @@ const (
 
 // settings is VeleroIRSAArgs' plain fields with defaults applied and checked.
 type settings struct {
+	mode                             string
 	prefix, locationName, accessMode string
 	objectTags                       map[string]string
 	snapshots                        bool
@@ -48,6 +54,7 @@ type settings struct {
 // itself is registered.
 func newSettings(a *VeleroIRSAArgs) (settings, error) {
 	s := settings{
+		mode:            or(a.IdentityMode, IdentityModeIRSA),
 		prefix:          a.BackupPrefix,
 		locationName:    or(a.BackupLocationName, DefaultLocationName),
 		accessMode:      or(a.BackupAccessMode, DefaultAccessMode),
@@ -79,6 +86,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		s.maxSession = a.RoleMaxSessionDurationSeconds
 	}
 	checks := []func() error{
+		func() error { return checkIdentityMode(s.mode, a) },
 		func() error { return validatePrefix("backupPrefix", s.prefix) },
 		func() error { return validateSubdomain("backupLocationName", s.locationName) },
 		s.checkAccessMode,
@@ -97,6 +105,24 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkIdentityMode refuses an unknown mode and OIDC inputs in pod identity
+// mode, where they would be silently unused.
+func checkIdentityMode(mode string, a *VeleroIRSAArgs) error {
+	switch mode {
+	case IdentityModeIRSA:
+		return nil
+	case IdentityModePodIdentity:
+		if a.OidcProviderArn != nil || a.OidcIssuerUrl != nil {
+			return fmt.Errorf("identityMode %q takes no OIDC provider: drop OidcProviderArn and OidcIssuerUrl, or use identityMode %q", mode, IdentityModeIRSA)
+		}
+		if a.TokenAudience != "" {
+			return fmt.Errorf("tokenAudience %q only applies to identityMode %q", a.TokenAudience, IdentityModeIRSA)
+		}
+		return nil
+	}
+	return fmt.Errorf("identityMode %q is not an identity mode: use %q (IAM roles for service accounts) or %q (EKS Pod Identity)", mode, IdentityModeIRSA, IdentityModePodIdentity)
 }
 
 func (s *settings) checkAccessMode() error {

@@ -30,3 +30,17 @@ func IRSATrustPolicy(providerARN, issuer, namespace, serviceAccount, audience st
 		},
 	}), nil
 }
+
+// PodIdentityTrustPolicy builds the role trust policy for EKS Pod Identity:
+// the EKS Auth service assumes the role for pods whose ServiceAccount has a
+// pod identity association with it, and tags the session with the pod's
+// cluster, namespace and ServiceAccount.
+// https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html
+func PodIdentityTrustPolicy() iampolicy.Document {
+	return iampolicy.New(iampolicy.Statement{
+		Sid:       "VeleroPodIdentity",
+		Effect:    iampolicy.Allow,
+		Principal: &iampolicy.Principal{Service: iampolicy.Values{"pods.eks.amazonaws.com"}},
+		Action:    iampolicy.Values{"sts:AssumeRole", "sts:TagSession"},
+	})
+}

@@ -35,6 +35,9 @@ type ValuesInput struct {
 	// TokenAudience, when not the default, is annotated on the ServiceAccount.
 	TokenAudience string
 	FSGroup       int
+	// PodIdentity leaves the ServiceAccount unannotated: EKS Pod Identity
+	// maps it to the role through a pod identity association instead.
+	PodIdentity bool
 }
 
 // HelmValues builds the Velero chart values that make IRSA work (chart 7.x and
@@ -44,9 +47,12 @@ type ValuesInput struct {
 // The result holds only maps, slices of maps and scalars, so it can be sent
 // as a Helm release's values and marshalled to JSON or YAML deterministically.
 func HelmValues(in ValuesInput) map[string]interface{} {
-	annotations := map[string]interface{}{roleARNAnnotation: in.RoleARN}
-	if in.TokenAudience != "" && in.TokenAudience != DefaultTokenAudience {
-		annotations[audienceAnnotation] = in.TokenAudience
+	annotations := map[string]interface{}{}
+	if !in.PodIdentity {
+		annotations[roleARNAnnotation] = in.RoleARN
+		if in.TokenAudience != "" && in.TokenAudience != DefaultTokenAudience {
+			annotations[audienceAnnotation] = in.TokenAudience
+		}
 	}
 	values := map[string]interface{}{
 		"initContainers": []interface{}{

@@ -14,14 +14,15 @@ type VeleroIRSAArgs struct {
 	// default IAM role name.
 	ClusterName pulumi.StringInput `pulumi:"clusterName"`
 	// OidcProviderArn is the ARN of the cluster's IAM OIDC identity provider,
-	// arn:<partition>:iam::<account>:oidc-provider/<issuer host+path>. Required.
-	// Its partition and account scope the EC2 statements of the policy; its
-	// issuer must match OidcIssuerUrl.
-	OidcProviderArn pulumi.StringInput `pulumi:"oidcProviderArn"`
+	// arn:<partition>:iam::<account>:oidc-provider/<issuer host+path>.
+	// Required in irsa mode, refused in podIdentity mode. Its partition and
+	// account scope the EC2 statements of the policy; its issuer must match
+	// OidcIssuerUrl.
+	OidcProviderArn pulumi.StringInput `pulumi:"oidcProviderArn,optional"`
 	// OidcIssuerUrl is the cluster's OIDC issuer URL, with or without
 	// https:// (cluster.identity.oidc.issuer of `aws eks describe-cluster`).
-	// Required.
-	OidcIssuerUrl pulumi.StringInput `pulumi:"oidcIssuerUrl"`
+	// Required in irsa mode, refused in podIdentity mode.
+	OidcIssuerUrl pulumi.StringInput `pulumi:"oidcIssuerUrl,optional"`
 	// BucketName is the existing S3 bucket backups are stored in: the bare
 	// name, not an s3:// URL or an ARN. Required.
 	BucketName pulumi.StringInput `pulumi:"bucketName"`
@@ -29,6 +30,15 @@ type VeleroIRSAArgs struct {
 	// e.g. eu-central-1. Required. It must belong to the OIDC provider's
 	// partition.
 	Region pulumi.StringInput `pulumi:"region"`
+
+	// IdentityMode is how Velero gets its AWS credentials: "irsa" (default),
+	// IAM roles for service accounts through the cluster's OIDC provider, or
+	// "podIdentity", EKS Pod Identity, which needs the eks-pod-identity-agent
+	// add-on on the cluster and Velero 1.14 or later, and no OIDC provider.
+	// In podIdentity mode the account that scopes the EC2 statements is read
+	// with sts:GetCallerIdentity through the component's AWS provider.
+	// https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html
+	IdentityMode string `pulumi:"identityMode,optional"`
 
 	// BackupPrefix is the folder inside the bucket that holds this cluster's
 	// backups ("clusters/prod-eu"). Default: none, the bucket root. The
