@@ -31,12 +31,19 @@ type clusterInfo struct {
 //     created (one invoke);
 //   - default: the cluster is looked up and its OIDC provider confirmed to
 //     exist (two invokes).
+//
+// In pod identity mode no OIDC provider is involved: only the endpoint is
+// looked up (or read from clusterStack), unless kubeconfigContext is set.
 func resolveCluster(ctx *pulumi.Context, c stackConfig, awsProvider pulumi.ProviderResource) (clusterInfo, error) {
+	podIdentity := c.IdentityMode == components.IdentityModePodIdentity
 	if c.ClusterStack != "" {
-		return fromStackReference(ctx, c)
+		return fromStackReference(ctx, c, !podIdentity)
 	}
 	explicit := c.OidcProviderArn != ""
-	if explicit && c.KubeconfigContext != "" {
+	if (explicit || podIdentity) && c.KubeconfigContext != "" {
+		if podIdentity {
+			return clusterInfo{}, nil
+		}
 		return clusterInfo{OidcProviderArn: pulumi.String(c.OidcProviderArn), OidcIssuerUrl: pulumi.String(c.OidcIssuerUrl)}, nil
 	}
 	cluster, err := eks.LookupCluster(ctx, &eks.LookupClusterArgs{Name: c.ClusterName}, pulumi.Provider(awsProvider))
@@ -47,6 +54,9 @@ func resolveCluster(ctx *pulumi.Context, c stackConfig, awsProvider pulumi.Provi
 	info.CertificateAuthority = pulumi.String("")
 	if len(cluster.CertificateAuthorities) > 0 {
 		info.CertificateAuthority = pulumi.String(cluster.CertificateAuthorities[0].Data)
+	}
+	if podIdentity {
+		return info, nil
 	}
 	if explicit {
 		info.OidcProviderArn, info.OidcIssuerUrl = pulumi.String(c.OidcProviderArn), pulumi.String(c.OidcIssuerUrl)
@@ -112,9 +122,9 @@ func oidcProviderARN(clusterARN, issuer string) (string, error) {
 	return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", parts[1], parts[4], hostPath), nil
 }
 
-// fromStackReference reads the cluster's OIDC provider and endpoint from the
-// outputs of the stack that built the cluster.
-func fromStackReference(ctx *pulumi.Context, c stackConfig) (clusterInfo, error) {
+// fromStackReference reads the cluster's endpoint, and its OIDC provider when
+// withOIDC, from the outputs of the stack that built the cluster.
+func fromStackReference(ctx *pulumi.Context, c stackConfig, withOIDC bool) (clusterInfo, error) {
 	ref, err := pulumi.NewStackReference(ctx, "cluster-stack", &pulumi.StackReferenceArgs{Name: pulumi.String(c.ClusterStack)})
 	if err != nil {
 		return clusterInfo{}, fmt.Errorf("reading stack %s (config %s:clusterStack): %w", c.ClusterStack, ctx.Project(), err)
@@ -129,7 +139,10 @@ func fromStackReference(ctx *pulumi.Context, c stackConfig) (clusterInfo, error)
 		}).(pulumi.StringOutput)
 	}
 	names := c.ClusterStackOutputs
-	info := clusterInfo{OidcProviderArn: out(names.OidcProviderArn), OidcIssuerUrl: out(names.OidcIssuerUrl)}
+	var info clusterInfo
+	if withOIDC {
+		info.OidcProviderArn, info.OidcIssuerUrl = out(names.OidcProviderArn), out(names.OidcIssuerUrl)
+	}
 	if c.KubeconfigContext == "" {
 		info.Endpoint, info.CertificateAuthority = out(names.Endpoint), out(names.CertificateAuthority)
 	}

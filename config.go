@@ -39,6 +39,9 @@ type stackConfig struct {
 	RoleName string
 	Tags     map[string]string
 
+	// How Velero gets AWS credentials: irsa or podIdentity.
+	IdentityMode string
+
 	// How the cluster's OIDC provider is found (at most one of these).
 	OidcProviderArn     string
 	OidcIssuerUrl       string
@@ -147,6 +150,7 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 		ChartVersion:        r.str("chartVersion", components.DefaultChartVersion),
 		PluginImage:         r.str("pluginImage", ""),
 		RoleName:            r.str("roleName", ""),
+		IdentityMode:        r.str("identityMode", components.IdentityModeIRSA),
 		OidcProviderArn:     r.str("oidcProviderArn", ""),
 		OidcIssuerUrl:       r.str("oidcIssuerUrl", ""),
 		CreateOidcProvider:  r.boolean("createOidcProvider", false),
@@ -175,6 +179,10 @@ func (c stackConfig) check(ns string) error {
 	key := func(k string) string { return ns + ":" + k }
 	explicit := c.OidcProviderArn != "" || c.OidcIssuerUrl != ""
 	switch {
+	case c.IdentityMode != components.IdentityModeIRSA && c.IdentityMode != components.IdentityModePodIdentity:
+		return fmt.Errorf("config %s %q is not an identity mode: use %s or %s", key("identityMode"), c.IdentityMode, components.IdentityModeIRSA, components.IdentityModePodIdentity)
+	case c.IdentityMode == components.IdentityModePodIdentity && (explicit || c.CreateOidcProvider):
+		return fmt.Errorf("config %s: %s uses no OIDC provider, so %s, %s and %s must stay unset", key("identityMode"), components.IdentityModePodIdentity, key("oidcProviderArn"), key("oidcIssuerUrl"), key("createOidcProvider"))
 	case (c.OidcProviderArn == "") != (c.OidcIssuerUrl == ""):
 		return fmt.Errorf("config %s and %s must be set together (or neither, to look them up from the cluster)", key("oidcProviderArn"), key("oidcIssuerUrl"))
 	case explicit && c.ClusterStack != "":

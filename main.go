@@ -49,7 +49,7 @@ func deploy(ctx *pulumi.Context) (map[string]pulumi.StringInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]pulumi.StringInput{
+	outputs := map[string]pulumi.StringInput{
 		"roleArn":            velero.RoleArn,
 		"roleName":           velero.RoleName,
 		"namespace":          velero.Namespace,
@@ -57,12 +57,16 @@ func deploy(ctx *pulumi.Context) (map[string]pulumi.StringInput, error) {
 		"bucketName":         velero.BucketName,
 		"releaseName":        velero.ReleaseName,
 		"releaseStatus":      velero.ReleaseStatus,
-		"oidcProviderArn":    cluster.OidcProviderArn,
-	}, nil
+	}
+	if cluster.OidcProviderArn != nil {
+		outputs["oidcProviderArn"] = cluster.OidcProviderArn
+	}
+	return outputs, nil
 }
 
 func componentArgs(c stackConfig, cluster clusterInfo) *components.VeleroIRSAArgs {
 	args := &components.VeleroIRSAArgs{
+		IdentityMode:       c.IdentityMode,
 		ClusterName:        pulumi.String(c.ClusterName),
 		OidcProviderArn:    cluster.OidcProviderArn,
 		OidcIssuerUrl:      cluster.OidcIssuerUrl,

@@ -72,6 +72,11 @@ func (f *fakeAWS) invoke(token string, args resource.PropertyMap) (resource.Prop
 				map[string]interface{}{"oidcs": []interface{}{map[string]interface{}{"issuer": f.issuer()}}},
 			},
 		}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]interface{}{
+			"accountId": f.account,
+			"arn":       fmt.Sprintf("arn:aws:sts::%s:assumed-role/velero-irsa-preview/pulumi", f.account),
+		}), nil
 	case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
 		arn := args["arn"].StringValue()
 		if f.noProvider || arn != f.providerARN() {
@@ -206,6 +211,14 @@ func TestStacks(t *testing.T) {
 			account:    "210987654321",
 			awsInputs:  map[string]interface{}{"region": "eu-central-1", "profile": "staging"},
 		},
+		"dev-aps1": {
+			invokes:    []string{"aws:eks/getCluster:getCluster", "aws:index/getCallerIdentity:getCallerIdentity"},
+			region:     "ap-south-1",
+			bucket:     "acme-velero-backups-aps1",
+			kubeconfig: []string{`"--cluster-name","dev-aps1","--region","ap-south-1"]`},
+			account:    "123456789012",
+			awsInputs:  map[string]interface{}{"region": "ap-south-1"},
+		},
 		"dr-usw2": {
 			region:     "us-west-2",
 			bucket:     "acme-velero-backups-usw2",
@@ -268,7 +281,15 @@ func TestStacks(t *testing.T) {
 				t.Errorf("backup location = %v, want bucket %s in %s", bsl, w.bucket, w.region)
 			}
 
-			for _, key := range []string{"roleArn", "roleName", "namespace", "serviceAccountName", "bucketName", "releaseName", "releaseStatus", "oidcProviderArn"} {
+			keys := []string{"roleArn", "roleName", "namespace", "serviceAccountName", "bucketName", "releaseName", "releaseStatus", "oidcProviderArn"}
+			if stack == "dev-aps1" { // pod identity: no OIDC provider
+				keys = keys[:len(keys)-1]
+				if _, ok := r.outputs["oidcProviderArn"]; ok {
+					t.Errorf("pod identity stack exports oidcProviderArn %q", r.outputs["oidcProviderArn"])
+				}
+				rec.MustFind(t, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "velero-pod-identity")
+			}
+			for _, key := range keys {
 				if r.outputs[key] == "" {
 					t.Errorf("output %s is empty", key)
 				}
@@ -354,6 +375,11 @@ func TestBadConfig(t *testing.T) {
 		{"unknown cluster", func(c map[string]string) { c["velero-irsa:clusterName"] = "prod-use2" }, `looking up EKS cluster "prod-use2" in us-east-1 (config velero-irsa:clusterName)`, func(f *fakeAWS) { f.noCluster = true }},
 		{"provider without sts audience", func(map[string]string) {}, "does not list sts.amazonaws.com as a client ID", func(f *fakeAWS) { f.clientIDs = []string{"sts.amazonaws.com.cn"} }},
 		{"bad bucket", func(c map[string]string) { c["velero-irsa:bucketName"] = "s3://acme-velero-backups-use1" }, `bucketName "s3://acme-velero-backups-use1" is an S3 URL`, nil},
+		{"pod identity with oidc", func(c map[string]string) {
+			c["velero-irsa:identityMode"] = "podIdentity"
+			c["velero-irsa:createOidcProvider"] = "true"
+		}, "config velero-irsa:identityMode: podIdentity uses no OIDC provider", nil},
+		{"unknown identity mode", func(c map[string]string) { c["velero-irsa:identityMode"] = "pod-identity" }, `config velero-irsa:identityMode "pod-identity" is not an identity mode`, nil},
 		{"bad namespace", func(c map[string]string) { c["velero-irsa:namespace"] = "Velero" }, `namespace "Velero" is not a valid Kubernetes name`, nil},
 	}
 	for _, tc := range cases {
