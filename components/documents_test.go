@@ -53,6 +53,15 @@ var documentCases = []struct {
 		in.providerARN = "arn:aws-cn:iam::" + testAccount + ":oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/" + testOIDCID
 		return in
 	}},
+	{name: "file-system-backups", args: VeleroIRSAArgs{
+		SnapshotsEnabled:  boolPtr(false),
+		DeployNodeAgent:   true,
+		NodeAgentRequests: map[string]string{"cpu": "500m", "memory": "512Mi"},
+		Schedules: map[string]Schedule{
+			"daily": {Schedule: "0 3 * * *", Ttl: "168h", ExcludedNamespaces: []string{"kube-system"}, DefaultVolumesToFsBackup: boolPtr(true)},
+			"weekly-apps": {Schedule: "@weekly", IncludedNamespaces: []string{"shop", "payments"}},
+		},
+	}},
 	{name: "pod-identity", args: VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity}, in: func(in inputs) inputs {
 		in.providerARN, in.issuerURL, in.account = "", "", testAccount
 		return in

@@ -81,6 +81,9 @@ func resolve(s settings, in inputs) (resolved, error) {
 			ObjectTags:         s.objectTags,
 			TokenAudience:      s.audience,
 			PodIdentity:        s.mode == IdentityModePodIdentity,
+			NodeAgent:          s.nodeAgent,
+			NodeAgentRequests:  s.nodeAgentRequests,
+			Schedules:          s.schedules,
 			FSGroup:            s.fsGroup,
 		},
 	}

@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -47,6 +48,9 @@ type settings struct {
 	rolePath, boundary, description  string
 	maxSession                       int
 	tags                             map[string]string
+	nodeAgent                        bool
+	nodeAgentRequests                map[string]string
+	schedules                        map[string]Schedule
 }
 
 // newSettings applies the defaults to args' plain fields and validates them.
@@ -75,6 +79,10 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		description:     a.RoleDescription,
 		maxSession:      DefaultMaxSessionDuration,
 		tags:            a.Tags,
+
+		nodeAgent:         a.DeployNodeAgent,
+		nodeAgentRequests: a.NodeAgentRequests,
+		schedules:         a.Schedules,
 	}
 	if a.FsGroup != nil {
 		s.fsGroup = *a.FsGroup
@@ -98,6 +106,8 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		func() error { return s.checkVersions(a.VeleroVersion, a.PluginImage) },
 		s.checkRole,
 		func() error { return validateTags("tags", s.tags) },
+		s.checkNodeAgent,
+		s.checkSchedules,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -186,6 +196,24 @@ func (s *settings) checkRole() error {
 		parts := strings.SplitN(s.boundary, ":", 6)
 		if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "policy/") {
 			return fmt.Errorf("rolePermissionsBoundaryArn %q is not an IAM policy ARN: use arn:<partition>:iam::<account>:policy/<name>", s.boundary)
+		}
+	}
+	return nil
+}
+
+// Resource quantities as Kubernetes writes them: 500m, 0.5, 512Mi, 1G.
+var quantityPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$`)
+
+func (s *settings) checkNodeAgent() error {
+	for _, k := range sortedKeys(s.nodeAgentRequests) {
+		v := s.nodeAgentRequests[k]
+		switch {
+		case !s.nodeAgent:
+			return fmt.Errorf("nodeAgentRequests is set but deployNodeAgent is false: turn the node agent on or drop the requests")
+		case k != "cpu" && k != "memory":
+			return fmt.Errorf("nodeAgentRequests key %q is not a resource: use cpu and memory", k)
+		case !quantityPattern.MatchString(v):
+			return fmt.Errorf("nodeAgentRequests.%s %q is not a Kubernetes quantity: write it like 500m (cpu) or 512Mi (memory)", k, v)
 		}
 	}
 	return nil

@@ -44,6 +44,18 @@ func TestSettingsErrors(t *testing.T) {
 		{"role path", VeleroIRSAArgs{RolePath: "velero"}, `rolePath "velero" is not a valid IAM path: start and end it with '/'`},
 		{"max session", VeleroIRSAArgs{RoleMaxSessionDurationSeconds: 60}, `roleMaxSessionDurationSeconds 60 is out of IAM's range: use 3600–43200`},
 		{"boundary", VeleroIRSAArgs{RolePermissionsBoundaryArn: "PowerUserBoundary"}, `rolePermissionsBoundaryArn "PowerUserBoundary" is not an IAM policy ARN`},
+		{"requests without node agent", VeleroIRSAArgs{NodeAgentRequests: map[string]string{"cpu": "1"}}, `nodeAgentRequests is set but deployNodeAgent is false`},
+		{"requests unknown key", VeleroIRSAArgs{DeployNodeAgent: true, NodeAgentRequests: map[string]string{"gpu": "1"}}, `nodeAgentRequests key "gpu" is not a resource: use cpu and memory`},
+		{"requests bad quantity", VeleroIRSAArgs{DeployNodeAgent: true, NodeAgentRequests: map[string]string{"memory": "512MB"}}, `nodeAgentRequests.memory "512MB" is not a Kubernetes quantity`},
+		{"schedule bad cron", VeleroIRSAArgs{Schedules: map[string]Schedule{"daily": {Schedule: "0 3 * *"}}}, `schedules.daily.schedule "0 3 * *" is not a cron expression Velero accepts`},
+		{"schedule seconds field", VeleroIRSAArgs{Schedules: map[string]Schedule{"daily": {Schedule: "0 0 3 * * *"}}}, `is not a cron expression Velero accepts`},
+		{"schedule empty", VeleroIRSAArgs{Schedules: map[string]Schedule{"daily": {}}}, `schedules.daily.schedule is empty`},
+		{"schedule name", VeleroIRSAArgs{Schedules: map[string]Schedule{"Daily": {Schedule: "@daily"}}}, `schedules key "Daily" is not a valid Kubernetes name`},
+		{"schedule ttl days", VeleroIRSAArgs{Schedules: map[string]Schedule{"daily": {Schedule: "@daily", Ttl: "30d"}}}, `schedules.daily.ttl "30d" is not a positive duration: write hours`},
+		{"schedule namespace", VeleroIRSAArgs{Schedules: map[string]Schedule{"daily": {Schedule: "@daily", IncludedNamespaces: []string{"Shop"}}}}, `schedules.daily.includedNamespaces entry "Shop" is not a valid Kubernetes name`},
+		{"schedule snapshots off", VeleroIRSAArgs{SnapshotsEnabled: boolPtr(false), Schedules: map[string]Schedule{"daily": {Schedule: "@daily", SnapshotVolumes: boolPtr(true)}}}, `schedules.daily.snapshotVolumes is true but snapshotsEnabled is false`},
+		{"schedule fs backup without node agent", VeleroIRSAArgs{Schedules: map[string]Schedule{"daily": {Schedule: "@daily", DefaultVolumesToFsBackup: boolPtr(true)}}}, `schedules.daily.defaultVolumesToFsBackup is true but deployNodeAgent is false`},
+		{"schedule unknown location", VeleroIRSAArgs{Schedules: map[string]Schedule{"daily": {Schedule: "@daily", StorageLocation: "dr"}}}, `schedules.daily.storageLocation "dr" is not a backup location of this component: use "default"`},
 		{"tag too long", VeleroIRSAArgs{Tags: map[string]string{"k": strings.Repeat("v", 257)}}, `tags value of "k" is 257 characters; at most 256`},
 	}
 	for _, tc := range cases {

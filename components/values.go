@@ -38,6 +38,10 @@ type ValuesInput struct {
 	// PodIdentity leaves the ServiceAccount unannotated: EKS Pod Identity
 	// maps it to the role through a pod identity association instead.
 	PodIdentity bool
+	// NodeAgent deploys the node agent with NodeAgentRequests.
+	NodeAgent         bool
+	NodeAgentRequests map[string]string
+	Schedules         map[string]Schedule
 }
 
 // HelmValues builds the Velero chart values that make IRSA work (chart 7.x and
@@ -87,6 +91,26 @@ func HelmValues(in ValuesInput) map[string]interface{} {
 			"volumeSnapshotLocation": snapshotLocations(in),
 		},
 		"snapshotsEnabled": in.Snapshots,
+		"deployNodeAgent":  in.NodeAgent,
+	}
+	if in.NodeAgent {
+		// The node agent pods use the same ServiceAccount, so the same
+		// fsGroup makes the token readable; the chart's runAsUser: 0
+		// (needed to read pod volumes on the host) is kept by the merge.
+		nodeAgent := map[string]interface{}{
+			"podSecurityContext": map[string]interface{}{"fsGroup": in.FSGroup},
+		}
+		if len(in.NodeAgentRequests) > 0 {
+			requests := map[string]interface{}{}
+			for k, v := range in.NodeAgentRequests {
+				requests[k] = v
+			}
+			nodeAgent["resources"] = map[string]interface{}{"requests": requests}
+		}
+		values["nodeAgent"] = nodeAgent
+	}
+	if len(in.Schedules) > 0 {
+		values["schedules"] = scheduleValues(in.Schedules, in.LocationName)
 	}
 	return values
 }

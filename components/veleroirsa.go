@@ -71,6 +71,17 @@ type VeleroIRSAArgs struct {
 	// volumes. Requires SnapshotsEnabled.
 	EbsKmsKeyArn pulumi.StringInput `pulumi:"ebsKmsKeyArn,optional"`
 
+	// DeployNodeAgent runs the node agent DaemonSet for file-system backups
+	// (Kopia) and CSI data movement. Default false. It uses Velero's
+	// ServiceAccount, and so the same role; its uploads stay under the
+	// backup location's prefix.
+	DeployNodeAgent bool `pulumi:"deployNodeAgent,optional"`
+	// NodeAgentRequests are the node agent container's resource requests
+	// ("cpu": "500m", "memory": "512Mi"). Default none (the chart's).
+	NodeAgentRequests map[string]string `pulumi:"nodeAgentRequests,optional"`
+	// Schedules are backup schedules by name. Default none.
+	Schedules map[string]Schedule `pulumi:"schedules,optional"`
+
 	// Namespace Velero is installed in; created if missing. Default "velero".
 	Namespace string `pulumi:"namespace,optional"`
 	// ServiceAccountName is the name of Velero's ServiceAccount, the only one
