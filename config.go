@@ -30,6 +30,9 @@ type stackConfig struct {
 	BackupObjectTags map[string]string
 
 	// Velero install.
+	DeployNodeAgent    bool
+	NodeAgentRequests  map[string]string
+	Schedules          map[string]components.Schedule
 	Namespace          string
 	ServiceAccountName string
 	ChartVersion       string
@@ -145,6 +148,7 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 		SnapshotsEnabled:    r.boolean("snapshotsEnabled", true),
 		BucketKmsKeyArn:     r.str("bucketKmsKeyArn", ""),
 		EbsKmsKeyArn:        r.str("ebsKmsKeyArn", ""),
+		DeployNodeAgent:     r.boolean("deployNodeAgent", false),
 		Namespace:           r.str("namespace", components.DefaultNamespace),
 		ServiceAccountName:  r.str("serviceAccountName", components.DefaultServiceAccountName),
 		ChartVersion:        r.str("chartVersion", components.DefaultChartVersion),
@@ -162,6 +166,8 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 	}
 	r.object("backupObjectTags", &c.BackupObjectTags)
 	r.object("tags", &c.Tags)
+	r.object("nodeAgentRequests", &c.NodeAgentRequests)
+	r.object("schedules", &c.Schedules)
 	r.object("clusterStackOutputs", &c.ClusterStackOutputs)
 	if r.err != nil {
 		return stackConfig{}, r.err

@@ -64,17 +64,17 @@ func defaultsSeenByProgram(t *testing.T) map[string]string {
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Type().Field(i)
 		key := strings.ToLower(f.Name[:1]) + f.Name[1:]
-		switch x := v.Field(i).Interface().(type) {
+		field := v.Field(i)
+		switch x := field.Interface().(type) {
 		case string:
 			out[key] = x
 		case bool:
 			out[key] = fmt.Sprint(x)
-		case map[string]string:
-			if x == nil {
-				x = map[string]string{}
-			}
-			out[key] = mustJSON(t, x)
 		default:
+			if field.Kind() == reflect.Map && field.IsNil() {
+				out[key] = "{}" // an absent object reads as an empty map
+				continue
+			}
 			out[key] = mustJSON(t, x)
 		}
 	}

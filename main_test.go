@@ -380,6 +380,12 @@ func TestBadConfig(t *testing.T) {
 			c["velero-irsa:createOidcProvider"] = "true"
 		}, "config velero-irsa:identityMode: podIdentity uses no OIDC provider", nil},
 		{"unknown identity mode", func(c map[string]string) { c["velero-irsa:identityMode"] = "pod-identity" }, `config velero-irsa:identityMode "pod-identity" is not an identity mode`, nil},
+		{"schedule key typo", func(c map[string]string) {
+			c["velero-irsa:schedules"] = `{"daily":{"schedule":"@daily","tll":"72h"}}`
+		}, `config velero-irsa:schedules: {"daily":{"schedule":"@daily","tll":"72h"}} is not the expected object: json: unknown field "tll"`, nil},
+		{"schedule bad cron", func(c map[string]string) {
+			c["velero-irsa:schedules"] = `{"daily":{"schedule":"every day"}}`
+		}, `schedules.daily.schedule "every day" is not a cron expression Velero accepts`, nil},
 		{"bad namespace", func(c map[string]string) { c["velero-irsa:namespace"] = "Velero" }, `namespace "Velero" is not a valid Kubernetes name`, nil},
 	}
 	for _, tc := range cases {
