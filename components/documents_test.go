@@ -58,7 +58,7 @@ var documentCases = []struct {
 		DeployNodeAgent:   true,
 		NodeAgentRequests: map[string]string{"cpu": "500m", "memory": "512Mi"},
 		Schedules: map[string]Schedule{
-			"daily": {Schedule: "0 3 * * *", Ttl: "168h", ExcludedNamespaces: []string{"kube-system"}, DefaultVolumesToFsBackup: boolPtr(true)},
+			"daily":       {Schedule: "0 3 * * *", Ttl: "168h", ExcludedNamespaces: []string{"kube-system"}, DefaultVolumesToFsBackup: boolPtr(true)},
 			"weekly-apps": {Schedule: "@weekly", IncludedNamespaces: []string{"shop", "payments"}},
 		},
 	}},
