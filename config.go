@@ -33,6 +33,7 @@ type stackConfig struct {
 	DeployNodeAgent    bool
 	NodeAgentRequests  map[string]string
 	Schedules          map[string]components.Schedule
+	ValuesOverrides    map[string]interface{}
 	Namespace          string
 	ServiceAccountName string
 	ChartVersion       string
@@ -168,6 +169,7 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 	r.object("tags", &c.Tags)
 	r.object("nodeAgentRequests", &c.NodeAgentRequests)
 	r.object("schedules", &c.Schedules)
+	r.object("valuesOverrides", &c.ValuesOverrides)
 	r.object("clusterStackOutputs", &c.ClusterStackOutputs)
 	if r.err != nil {
 		return stackConfig{}, r.err

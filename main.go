@@ -78,6 +78,7 @@ func componentArgs(c stackConfig, cluster clusterInfo) *components.VeleroIRSAArg
 		DeployNodeAgent:    c.DeployNodeAgent,
 		NodeAgentRequests:  c.NodeAgentRequests,
 		Schedules:          c.Schedules,
+		ValuesOverrides:    c.ValuesOverrides,
 		Namespace:          c.Namespace,
 		ServiceAccountName: c.ServiceAccountName,
 		ChartVersion:       c.ChartVersion,

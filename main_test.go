@@ -386,6 +386,9 @@ func TestBadConfig(t *testing.T) {
 		{"schedule bad cron", func(c map[string]string) {
 			c["velero-irsa:schedules"] = `{"daily":{"schedule":"every day"}}`
 		}, `schedules.daily.schedule "every day" is not a cron expression Velero accepts`, nil},
+		{"override breaks the wiring", func(c map[string]string) {
+			c["velero-irsa:valuesOverrides"] = `{"credentials":{"useSecret":true}}`
+		}, "valuesOverrides.credentials.useSecret is true", nil},
 		{"bad namespace", func(c map[string]string) { c["velero-irsa:namespace"] = "Velero" }, `namespace "Velero" is not a valid Kubernetes name`, nil},
 	}
 	for _, tc := range cases {

@@ -62,6 +62,18 @@ var documentCases = []struct {
 			"weekly-apps": {Schedule: "@weekly", IncludedNamespaces: []string{"shop", "payments"}},
 		},
 	}},
+	{name: "overrides", args: VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{
+		"image":        map[string]interface{}{"repository": "registry.example.com/mirror/velero/velero"},
+		"resources":    map[string]interface{}{"requests": map[string]interface{}{"cpu": "500m", "memory": "128Mi"}},
+		"nodeSelector": map[string]interface{}{"kubernetes.io/os": "linux"},
+		"tolerations":  []interface{}{map[string]interface{}{"key": "dedicated", "operator": "Equal", "value": "system", "effect": "NoSchedule"}},
+		"initContainers": []interface{}{
+			map[string]interface{}{"name": "velero-plugin-for-aws", "image": "velero/velero-plugin-for-aws:v1.14.0", "volumeMounts": []interface{}{map[string]interface{}{"mountPath": "/target", "name": "plugins"}}},
+			map[string]interface{}{"name": "velero-plugin-example", "image": "registry.example.com/velero-plugin-example:v0.3.0", "volumeMounts": []interface{}{map[string]interface{}{"mountPath": "/target", "name": "plugins"}}},
+		},
+		"serviceAccount": map[string]interface{}{"server": map[string]interface{}{"annotations": map[string]interface{}{"team": "platform"}, "labels": map[string]interface{}{"team": "platform"}}},
+		"metrics":        map[string]interface{}{"serviceMonitor": map[string]interface{}{"enabled": true}},
+	}}},
 	{name: "pod-identity", args: VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity}, in: func(in inputs) inputs {
 		in.providerARN, in.issuerURL, in.account = "", "", testAccount
 		return in

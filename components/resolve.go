@@ -84,6 +84,7 @@ func resolve(s settings, in inputs) (resolved, error) {
 			NodeAgent:          s.nodeAgent,
 			NodeAgentRequests:  s.nodeAgentRequests,
 			Schedules:          s.schedules,
+			Overrides:          s.overrides,
 			FSGroup:            s.fsGroup,
 		},
 	}

@@ -51,6 +51,7 @@ type settings struct {
 	nodeAgent                        bool
 	nodeAgentRequests                map[string]string
 	schedules                        map[string]Schedule
+	overrides                        map[string]interface{}
 }
 
 // newSettings applies the defaults to args' plain fields and validates them.
@@ -83,6 +84,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		nodeAgent:         a.DeployNodeAgent,
 		nodeAgentRequests: a.NodeAgentRequests,
 		schedules:         a.Schedules,
+		overrides:         a.ValuesOverrides,
 	}
 	if a.FsGroup != nil {
 		s.fsGroup = *a.FsGroup
@@ -108,6 +110,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		func() error { return validateTags("tags", s.tags) },
 		s.checkNodeAgent,
 		s.checkSchedules,
+		s.checkOverrides, // after checkVersions, which picks the plugin image
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

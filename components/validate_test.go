@@ -1,6 +1,7 @@
 package components
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -56,6 +57,15 @@ func TestSettingsErrors(t *testing.T) {
 		{"schedule snapshots off", VeleroIRSAArgs{SnapshotsEnabled: boolPtr(false), Schedules: map[string]Schedule{"daily": {Schedule: "@daily", SnapshotVolumes: boolPtr(true)}}}, `schedules.daily.snapshotVolumes is true but snapshotsEnabled is false`},
 		{"schedule fs backup without node agent", VeleroIRSAArgs{Schedules: map[string]Schedule{"daily": {Schedule: "@daily", DefaultVolumesToFsBackup: boolPtr(true)}}}, `schedules.daily.defaultVolumesToFsBackup is true but deployNodeAgent is false`},
 		{"schedule unknown location", VeleroIRSAArgs{Schedules: map[string]Schedule{"daily": {Schedule: "@daily", StorageLocation: "dr"}}}, `schedules.daily.storageLocation "dr" is not a backup location of this component: use "default"`},
+		{"override use secret", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"credentials": map[string]interface{}{"useSecret": true}}}, `valuesOverrides.credentials.useSecret is true: with a credentials file the AWS plugin ignores the role's web identity token`},
+		{"override service account name", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"serviceAccount": map[string]interface{}{"server": map[string]interface{}{"name": "velero"}}}}, `valuesOverrides.serviceAccount.server.name velero differs from serviceAccountName "velero-server"`},
+		{"override no create", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"serviceAccount": map[string]interface{}{"server": map[string]interface{}{"create": false}}}}, `valuesOverrides.serviceAccount.server.create is false without serviceAccount.server.name "velero-server"`},
+		{"override role annotation", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"serviceAccount": map[string]interface{}{"server": map[string]interface{}{"annotations": map[string]interface{}{"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/other"}}}}}, `sets eks.amazonaws.com/role-arn, which the component sets to its role's ARN`},
+		{"override drop annotations", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"serviceAccount": map[string]interface{}{"server": map[string]interface{}{"annotations": nil}}}}, `valuesOverrides.serviceAccount.server.annotations must be a map`},
+		{"override namespace", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"configuration": map[string]interface{}{"namespace": "backup"}}}, `valuesOverrides.configuration.namespace backup differs from namespace "velero"`},
+		{"override locations", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"configuration": map[string]interface{}{"backupStorageLocation": []interface{}{}}}}, `valuesOverrides.configuration.backupStorageLocation: the locations are built from the component's bucket`},
+		{"override plugin replaced", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"initContainers": []interface{}{map[string]interface{}{"name": "velero-plugin-for-gcp", "image": "velero/velero-plugin-for-gcp:v1.14.0"}}}}, `valuesOverrides.initContainers replaces the init containers without the AWS plugin: include {name: velero-plugin-for-aws, image: velero/velero-plugin-for-aws:v1.14.0`},
+		{"override dedicated arg", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"snapshotsEnabled": false}}, `valuesOverrides.snapshotsEnabled: set it with SnapshotsEnabled instead`},
 		{"tag too long", VeleroIRSAArgs{Tags: map[string]string{"k": strings.Repeat("v", 257)}}, `tags value of "k" is 257 characters; at most 256`},
 	}
 	for _, tc := range cases {
@@ -206,5 +216,33 @@ func TestPermissionPolicyLimits(t *testing.T) {
 	size, _ := doc.Size()
 	if size > 2000 {
 		t.Errorf("default policy is %d characters; expected well under IAM's limit", size)
+	}
+}
+
+func TestMergeValues(t *testing.T) {
+	base := map[string]interface{}{
+		"a":    map[string]interface{}{"keep": 1, "replace": "x"},
+		"list": []interface{}{"base"},
+		"gone": "soon",
+	}
+	overrides := map[string]interface{}{
+		"a":    map[string]interface{}{"replace": "y", "add": true},
+		"list": []interface{}{"override"},
+		"gone": nil,
+	}
+	got := mergeValues(base, overrides)
+	want := map[string]interface{}{
+		"a":    map[string]interface{}{"keep": 1, "replace": "y", "add": true},
+		"list": []interface{}{"override"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("mergeValues = %v, want %v", got, want)
+	}
+	if base["a"].(map[string]interface{})["replace"] != "x" || base["gone"] != "soon" {
+		t.Errorf("mergeValues changed its base: %v", base)
+	}
+	got["list"].([]interface{})[0] = "changed"
+	if overrides["list"].([]interface{})[0] != "override" {
+		t.Errorf("mergeValues shares lists with its overrides")
 	}
 }

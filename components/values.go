@@ -42,6 +42,8 @@ type ValuesInput struct {
 	NodeAgent         bool
 	NodeAgentRequests map[string]string
 	Schedules         map[string]Schedule
+	// Overrides are merged last (see VeleroIRSAArgs.ValuesOverrides).
+	Overrides map[string]interface{}
 }
 
 // HelmValues builds the Velero chart values that make IRSA work (chart 7.x and
@@ -111,6 +113,9 @@ func HelmValues(in ValuesInput) map[string]interface{} {
 	}
 	if len(in.Schedules) > 0 {
 		values["schedules"] = scheduleValues(in.Schedules, in.LocationName)
+	}
+	if len(in.Overrides) > 0 {
+		values = mergeValues(values, in.Overrides)
 	}
 	return values
 }

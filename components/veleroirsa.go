@@ -82,6 +82,17 @@ type VeleroIRSAArgs struct {
 	// Schedules are backup schedules by name. Default none.
 	Schedules map[string]Schedule `pulumi:"schedules,optional"`
 
+	// ValuesOverrides are Helm values merged last (maps deeply, lists and
+	// scalars replaced), for anything the chart offers: resources,
+	// nodeSelector, tolerations, metrics, an image registry mirror, more
+	// plugins. Overrides that would break the identity wiring are refused:
+	// credentials.useSecret true, another ServiceAccount name or namespace,
+	// serviceAccount.server.create false without the trusted name, the role
+	// annotation, initContainers without the AWS plugin, the backup and
+	// snapshot locations, and values with their own argument
+	// (snapshotsEnabled, deployNodeAgent, schedules). Default none.
+	ValuesOverrides map[string]interface{} `pulumi:"valuesOverrides,optional"`
+
 	// Namespace Velero is installed in; created if missing. Default "velero".
 	Namespace string `pulumi:"namespace,optional"`
 	// ServiceAccountName is the name of Velero's ServiceAccount, the only one
