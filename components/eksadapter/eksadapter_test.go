@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -15,10 +16,7 @@ import (
 	"github.com/velero-irsa/velero-irsa/internal/pulumimock"
 )
 
-const (
-	issuer      = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
-	providerURN = "urn:pulumi:test::velero-irsa::aws:iam/openIdConnectProvider:OpenIdConnectProvider::oidc"
-)
+const issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 
 func TestProviderOfGuardsMissingProvider(t *testing.T) {
 	if _, err := providerOf(eks.CoreData{}); !errors.Is(err, ErrNoOIDCProvider) {
@@ -26,37 +24,19 @@ func TestProviderOfGuardsMissingProvider(t *testing.T) {
 	}
 }
 
-// run registers an OIDC provider and a pulumi-eks cluster whose mocked core
-// data holds core, then a VeleroIRSA fed from the adapter.
-func run(t *testing.T, core resource.PropertyMap) (*pulumimock.Recorder, map[string]string, error) {
+// run registers a pulumi-eks cluster whose mocked core data holds core, then
+// a VeleroIRSA fed from the adapter.
+func run(t *testing.T, core resource.PropertyMap) (*pulumimock.Recorder, error) {
 	t.Helper()
 	rec := &pulumimock.Recorder{ExtraOutputs: map[string]resource.PropertyMap{
-		"aws:iam/openIdConnectProvider:OpenIdConnectProvider": {
-			"arn": resource.NewStringProperty("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"),
-		},
 		"eks:index:Cluster": {"core": resource.NewObjectProperty(core)},
 	}}
-	var got map[string]string
-	var wg sync.WaitGroup
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		if _, err := iam.NewOpenIdConnectProvider(ctx, "oidc", &iam.OpenIdConnectProviderArgs{
-			Url:           pulumi.String(issuer),
-			ClientIdLists: pulumi.StringArray{pulumi.String("sts.amazonaws.com")},
-		}); err != nil {
-			return err
-		}
-		cluster, err := eks.NewCluster(ctx, "prod", &eks.ClusterArgs{CreateOidcProvider: pulumi.Bool(true)})
+		cluster, err := eks.NewCluster(ctx, "prod", &eks.ClusterArgs{})
 		if err != nil {
 			return err
 		}
-		in := FromCluster(cluster)
-		wg.Add(1)
-		pulumi.All(in.OidcProviderArn, in.OidcIssuerUrl).ApplyT(func(v []interface{}) error {
-			defer wg.Done()
-			got = map[string]string{"arn": v[0].(string), "url": v[1].(string)}
-			return nil
-		})
-		args := in.Apply(&components.VeleroIRSAArgs{
+		args := FromCluster(cluster).Apply(&components.VeleroIRSAArgs{
 			BucketName: pulumi.String("acme-velero-backups"),
 			Region:     pulumi.String("us-east-1"),
 		})
@@ -64,29 +44,44 @@ func run(t *testing.T, core resource.PropertyMap) (*pulumimock.Recorder, map[str
 		_, err = components.NewVeleroIRSA(ctx, "velero", args)
 		return err
 	}, pulumi.WithMocks("velero-irsa", "test", rec))
-	if err == nil {
-		wg.Wait()
-	}
-	return rec, got, err
+	return rec, err
 }
 
+// TestFromClusterReadsOIDCProvider feeds FromCluster core data holding an
+// OIDC provider and an EKS cluster, as pulumi-eks returns them.
 func TestFromClusterReadsOIDCProvider(t *testing.T) {
-	rec, got, err := run(t, resource.PropertyMap{
-		"oidcProvider": resource.MakeCustomResourceReference(providerURN, "oidc-id", ""),
+	const arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+	core := pulumi.ToOutput(eks.CoreData{
+		Cluster: &awseks.Cluster{Name: pulumi.String("prod").ToStringOutput()},
+		OidcProvider: &iam.OpenIdConnectProvider{
+			Arn: pulumi.String(arn).ToStringOutput(),
+			Url: pulumi.String(issuer).ToStringOutput(),
+		},
+	}).(eks.CoreDataOutput)
+	in := FromCluster(&eks.Cluster{Core: core})
+	got := map[string]string{}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	pulumi.All(in.Name, in.OidcProviderArn, in.OidcIssuerUrl).ApplyT(func(v []interface{}) error {
+		defer wg.Done()
+		got["name"], got["arn"], got["url"] = v[0].(string), v[1].(string), v[2].(string)
+		return nil
 	})
-	if err != nil {
-		t.Fatalf("program failed: %v", err)
+	wg.Wait()
+	want := map[string]string{"name": "prod", "arn": arn, "url": issuer}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
 	}
-	if !strings.HasSuffix(got["arn"], ":oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE") || got["url"] != issuer {
-		t.Errorf("adapter gave %v", got)
-	}
-	if _, ok := rec.Find("aws:iam/role:Role", "velero-role"); !ok {
-		t.Errorf("no role registered: %v", rec.Types())
+	args := in.Apply(&components.VeleroIRSAArgs{})
+	if args.ClusterName != in.Name || args.OidcProviderArn != in.OidcProviderArn || args.OidcIssuerUrl != in.OidcIssuerUrl {
+		t.Errorf("Apply did not set the three fields: %+v", args)
 	}
 }
 
 func TestFromClusterWithoutOIDCProvider(t *testing.T) {
-	rec, _, err := run(t, resource.PropertyMap{})
+	rec, err := run(t, resource.PropertyMap{})
 	if err == nil || !strings.Contains(err.Error(), "has no IAM OIDC provider: create it with CreateOidcProvider") {
 		t.Fatalf("err = %v, want the missing OIDC provider error", err)
 	}
