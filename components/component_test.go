@@ -275,6 +275,14 @@ func TestComponentRejects(t *testing.T) {
 		{"oidc in pod identity mode", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.IdentityMode = IdentityModePodIdentity; return a }, `identityMode "podIdentity" takes no OIDC provider: drop OidcProviderArn and OidcIssuerUrl`},
 		{"unknown identity mode", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.IdentityMode = "IRSA"; return a }, `identityMode "IRSA" is not an identity mode: use "irsa"`},
 		{"missing oidc in irsa mode", func(a *VeleroIRSAArgs) *VeleroIRSAArgs { a.OidcIssuerUrl = nil; return a }, `VeleroIRSA "velero": OidcIssuerUrl not set`},
+		{"location in another partition", func(a *VeleroIRSAArgs) *VeleroIRSAArgs {
+			a.AdditionalBackupLocations = map[string]BackupLocation{"cn": {Bucket: "acme-cn", Region: "cn-north-1"}}
+			return a
+		}, `additionalBackupLocations.cn.region "cn-north-1" is in partition "aws-cn", the cluster in "aws"`},
+		{"location key in other region", func(a *VeleroIRSAArgs) *VeleroIRSAArgs {
+			a.AdditionalBackupLocations = map[string]BackupLocation{"dr": {Bucket: "acme-dr", Region: "us-west-2", KmsKeyArn: testBucketKey}}
+			return a
+		}, `additionalBackupLocations.dr.kmsKeyArn "` + testBucketKey + `" is in region "us-east-1", but the backups are in "us-west-2"`},
 		{"plugin mismatch", func(a *VeleroIRSAArgs) *VeleroIRSAArgs {
 			a.PluginImage = "velero/velero-plugin-for-aws:v1.12.0"
 			return a

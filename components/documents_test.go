@@ -74,6 +74,15 @@ var documentCases = []struct {
 		"serviceAccount": map[string]interface{}{"server": map[string]interface{}{"annotations": map[string]interface{}{"team": "platform"}, "labels": map[string]interface{}{"team": "platform"}}},
 		"metrics":        map[string]interface{}{"serviceMonitor": map[string]interface{}{"enabled": true}},
 	}}},
+	{name: "additional-locations", args: VeleroIRSAArgs{
+		BackupPrefix: "clusters/prod-use1",
+		AdditionalBackupLocations: map[string]BackupLocation{
+			"dr-usw2":         {Bucket: "acme-velero-backups-usw2", Region: "us-west-2", Prefix: "clusters/prod-use1", AccessMode: "ReadWrite", KmsKeyArn: "arn:aws:kms:us-west-2:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"},
+			"old-cluster.src": {Bucket: "acme-velero-backups-legacy", Prefix: "clusters/legacy"},
+		},
+		Schedules: map[string]Schedule{"dr-copy": {Schedule: "0 4 * * *", StorageLocation: "dr-usw2"}},
+	}},
+	{name: "read-only", args: VeleroIRSAArgs{BackupAccessMode: "ReadOnly"}},
 	{name: "pod-identity", args: VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity}, in: func(in inputs) inputs {
 		in.providerARN, in.issuerURL, in.account = "", "", testAccount
 		return in

@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/velero-irsa/velero-irsa/components/internal/iampolicy"
 )
@@ -22,6 +23,18 @@ type PolicyInput struct {
 	BucketKMSKeyARN string
 	// EBSKMSKeyARN is the customer managed key of the EBS volumes, if any.
 	EBSKMSKeyARN string
+	// ReadOnly narrows the location's object access to reads plus the
+	// restore records Velero writes (see readOnlyStatements).
+	ReadOnly bool
+	// Additional are more backup locations covered by the same role.
+	Additional []LocationPolicy
+}
+
+// LocationPolicy is an additional backup location's share of the policy.
+type LocationPolicy struct {
+	Name, Bucket, Prefix string
+	ReadOnly             bool
+	KMSKeyARN            string // SSE-KMS key of the location, if any
 }
 
 // PermissionPolicy builds the least-privilege inline policy for Velero and its
@@ -32,12 +45,20 @@ func PermissionPolicy(in PolicyInput) (iampolicy.Document, error) {
 	if in.Partition == "" || in.Account == "" || in.Region == "" || in.Bucket == "" {
 		return iampolicy.Document{}, fmt.Errorf("building permission policy: partition, account, region and bucket are all required (got %q, %q, %q, %q)", in.Partition, in.Account, in.Region, in.Bucket)
 	}
+	primary := LocationPolicy{Bucket: in.Bucket, Prefix: in.Prefix, ReadOnly: in.ReadOnly, KMSKeyARN: in.BucketKMSKeyARN}
 	var st []iampolicy.Statement
-	st = append(st, s3Statements(in)...)
+	st = append(st, s3Statements(in.Partition, primary, "", in.Tagging)...)
 	if in.Snapshots {
 		st = append(st, ec2Statements(in)...)
 	}
 	st = append(st, kmsStatements(in)...)
+	for _, loc := range in.Additional {
+		suffix := sidSuffix(loc.Name)
+		st = append(st, s3Statements(in.Partition, loc, suffix, false)...)
+		if loc.KMSKeyARN != "" {
+			st = append(st, bucketKeyStatement(loc.KMSKeyARN, suffix))
+		}
+	}
 	doc := iampolicy.New(st...)
 	if err := doc.Validate(); err != nil {
 		return iampolicy.Document{}, fmt.Errorf("building permission policy: %w", err)
@@ -52,7 +73,21 @@ func PermissionPolicy(in PolicyInput) (iampolicy.Document, error) {
 	return doc, nil
 }
 
-func s3Statements(in PolicyInput) []iampolicy.Statement {
+// s3Statements covers one backup location; suffix keeps Sids unique.
+func s3Statements(partition string, loc LocationPolicy, suffix string, tagging bool) []iampolicy.Statement {
+	list := iampolicy.Statement{
+		// ListBucket is not narrowed with an s3:prefix condition: the
+		// Kopia repository used for file-system and data-mover backups
+		// also checks the bucket with HeadBucket, which is authorized
+		// by s3:ListBucket and carries no prefix.
+		Sid:      "VeleroListBackupBucket" + suffix,
+		Effect:   iampolicy.Allow,
+		Action:   iampolicy.Values{"s3:ListBucket"},
+		Resource: iampolicy.Values{s3BucketARN(partition, loc.Bucket)},
+	}
+	if loc.ReadOnly {
+		return append(readOnlyStatements(partition, loc, suffix), list)
+	}
 	// The object store plugin reads with GetObject/HeadObject, writes with
 	// PutObject or a multipart upload (aborted on failure), and deletes single
 	// objects; all of it stays under the location's prefix.
@@ -63,28 +98,59 @@ func s3Statements(in PolicyInput) []iampolicy.Statement {
 		"s3:AbortMultipartUpload",
 		"s3:ListMultipartUploadParts",
 	}
-	if in.Tagging {
+	if tagging {
 		// Uploads carry x-amz-tagging when config.tagging is set.
 		objectActions = append(objectActions, "s3:PutObjectTagging")
 	}
 	return []iampolicy.Statement{
 		{
-			Sid:      "VeleroBackupObjects",
+			Sid:      "VeleroBackupObjects" + suffix,
 			Effect:   iampolicy.Allow,
 			Action:   objectActions,
-			Resource: iampolicy.Values{s3ObjectsARN(in.Partition, in.Bucket, in.Prefix)},
+			Resource: iampolicy.Values{s3ObjectsARN(partition, loc.Bucket, loc.Prefix)},
+		},
+		list,
+	}
+}
+
+// readOnlyStatements cover a ReadOnly location: Velero takes and deletes no
+// backups there, but a restore from it still uploads its log and results
+// under <prefix>/restores/<restore>/ (restore_controller.go and
+// object_store_layout.go in vmware-tanzu/velero), so only that folder is
+// writable, and nothing can be deleted.
+func readOnlyStatements(partition string, loc LocationPolicy, suffix string) []iampolicy.Statement {
+	restores := s3ObjectsARN(partition, loc.Bucket, joinPrefix(loc.Prefix, "restores"))
+	return []iampolicy.Statement{
+		{
+			Sid:      "VeleroReadBackupObjects" + suffix,
+			Effect:   iampolicy.Allow,
+			Action:   iampolicy.Values{"s3:GetObject"},
+			Resource: iampolicy.Values{s3ObjectsARN(partition, loc.Bucket, loc.Prefix)},
 		},
 		{
-			// ListBucket is not narrowed with an s3:prefix condition: the
-			// Kopia repository used for file-system and data-mover backups
-			// also checks the bucket with HeadBucket, which is authorized
-			// by s3:ListBucket and carries no prefix.
-			Sid:      "VeleroListBackupBucket",
+			Sid:      "VeleroWriteRestoreRecords" + suffix,
 			Effect:   iampolicy.Allow,
-			Action:   iampolicy.Values{"s3:ListBucket"},
-			Resource: iampolicy.Values{s3BucketARN(in.Partition, in.Bucket)},
+			Action:   iampolicy.Values{"s3:PutObject", "s3:AbortMultipartUpload"},
+			Resource: iampolicy.Values{restores},
 		},
 	}
+}
+
+func joinPrefix(prefix, dir string) string {
+	if prefix == "" {
+		return dir
+	}
+	return prefix + "/" + dir
+}
+
+// sidSuffix turns a location name (dr-usw2, eu.archive) into a Sid suffix
+// (DrUsw2, EuArchive); Sids allow only letters and digits.
+func sidSuffix(name string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '.' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
 }
 
 // ec2Statements covers the five EC2 calls of the plugin's volume snapshotter:
@@ -137,18 +203,23 @@ func ec2Statements(in PolicyInput) []iampolicy.Statement {
 	}
 }
 
+// bucketKeyStatement allows SSE-KMS with a location's key: S3 asks KMS for a
+// data key on upload (restore records of read-only locations included) and
+// to decrypt on download and when completing a multipart upload.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
+func bucketKeyStatement(key, suffix string) iampolicy.Statement {
+	return iampolicy.Statement{
+		Sid:      "VeleroBucketKmsKey" + suffix,
+		Effect:   iampolicy.Allow,
+		Action:   iampolicy.Values{"kms:GenerateDataKey", "kms:Decrypt"},
+		Resource: iampolicy.Values{key},
+	}
+}
+
 func kmsStatements(in PolicyInput) []iampolicy.Statement {
 	var st []iampolicy.Statement
 	if in.BucketKMSKeyARN != "" {
-		// SSE-KMS: S3 asks KMS for a data key on upload and to decrypt on
-		// download and when completing a multipart upload.
-		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html
-		st = append(st, iampolicy.Statement{
-			Sid:      "VeleroBucketKmsKey",
-			Effect:   iampolicy.Allow,
-			Action:   iampolicy.Values{"kms:GenerateDataKey", "kms:Decrypt"},
-			Resource: iampolicy.Values{in.BucketKMSKeyARN},
-		})
+		st = append(st, bucketKeyStatement(in.BucketKMSKeyARN, ""))
 	}
 	if in.EBSKMSKeyARN != "" {
 		// Snapshotting and restoring volumes encrypted with a customer

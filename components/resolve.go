@@ -46,6 +46,15 @@ func resolve(s settings, in inputs) (resolved, error) {
 	if err := checkKeys(s, provider.Partition, in); err != nil {
 		return resolved{}, err
 	}
+	locations, err := s.resolveLocations(provider.Partition, in.region)
+	if err != nil {
+		return resolved{}, err
+	}
+	additional := make([]LocationPolicy, len(locations))
+	extraValues := make([]interface{}, len(locations))
+	for i, l := range locations {
+		additional[i], extraValues[i] = l.policy(), l.values()
+	}
 	policy, err := PermissionPolicy(PolicyInput{
 		Partition:       provider.Partition,
 		Account:         provider.Account,
@@ -56,6 +65,8 @@ func resolve(s settings, in inputs) (resolved, error) {
 		Tagging:         len(s.objectTags) > 0,
 		BucketKMSKeyARN: in.bucketKey,
 		EBSKMSKeyARN:    in.ebsKey,
+		ReadOnly:        s.accessMode == "ReadOnly",
+		Additional:      additional,
 	})
 	if err != nil {
 		return resolved{}, err
@@ -85,6 +96,7 @@ func resolve(s settings, in inputs) (resolved, error) {
 			NodeAgentRequests:  s.nodeAgentRequests,
 			Schedules:          s.schedules,
 			Overrides:          s.overrides,
+			ExtraLocations:     extraValues,
 			FSGroup:            s.fsGroup,
 		},
 	}

@@ -83,8 +83,8 @@ func (s *settings) checkSchedule(name string, sc Schedule) error {
 		return fmt.Errorf("%s.snapshotVolumes is true but snapshotsEnabled is false: there is no snapshot location; drop it or turn snapshots on", field)
 	case sc.DefaultVolumesToFsBackup != nil && *sc.DefaultVolumesToFsBackup && !s.nodeAgent:
 		return fmt.Errorf("%s.defaultVolumesToFsBackup is true but deployNodeAgent is false: file-system backups need the node agent", field)
-	case sc.StorageLocation != "" && sc.StorageLocation != s.locationName:
-		return fmt.Errorf("%s.storageLocation %q is not a backup location of this component: use %q", field, sc.StorageLocation, s.locationName)
+	case sc.StorageLocation != "" && sc.StorageLocation != s.locationName && !s.writable(sc.StorageLocation):
+		return fmt.Errorf("%s.storageLocation %q is not a writable backup location of this component: use %q or a ReadWrite additional location", field, sc.StorageLocation, s.locationName)
 	}
 	return nil
 }
@@ -129,4 +129,10 @@ func toInterfaces(list []string) []interface{} {
 		out[i] = v
 	}
 	return out
+}
+
+// writable reports whether name is a ReadWrite additional location.
+func (s *settings) writable(name string) bool {
+	loc, ok := s.locations[name]
+	return ok && loc.AccessMode == "ReadWrite"
 }

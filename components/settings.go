@@ -52,6 +52,7 @@ type settings struct {
 	nodeAgentRequests                map[string]string
 	schedules                        map[string]Schedule
 	overrides                        map[string]interface{}
+	locations                        map[string]BackupLocation
 }
 
 // newSettings applies the defaults to args' plain fields and validates them.
@@ -85,6 +86,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		nodeAgentRequests: a.NodeAgentRequests,
 		schedules:         a.Schedules,
 		overrides:         a.ValuesOverrides,
+		locations:         a.AdditionalBackupLocations,
 	}
 	if a.FsGroup != nil {
 		s.fsGroup = *a.FsGroup
@@ -109,6 +111,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		s.checkRole,
 		func() error { return validateTags("tags", s.tags) },
 		s.checkNodeAgent,
+		s.checkLocations,
 		s.checkSchedules,
 		s.checkOverrides, // after checkVersions, which picks the plugin image
 	}

@@ -44,6 +44,8 @@ type ValuesInput struct {
 	Schedules         map[string]Schedule
 	// Overrides are merged last (see VeleroIRSAArgs.ValuesOverrides).
 	Overrides map[string]interface{}
+	// ExtraLocations are more backupStorageLocation entries.
+	ExtraLocations []interface{}
 }
 
 // HelmValues builds the Velero chart values that make IRSA work (chart 7.x and
@@ -89,7 +91,7 @@ func HelmValues(in ValuesInput) map[string]interface{} {
 		// web identity token readable by Velero's non-root user.
 		"podSecurityContext": map[string]interface{}{"fsGroup": in.FSGroup},
 		"configuration": map[string]interface{}{
-			"backupStorageLocation":  []interface{}{backupLocation(in)},
+			"backupStorageLocation":  append([]interface{}{backupLocation(in)}, in.ExtraLocations...),
 			"volumeSnapshotLocation": snapshotLocations(in),
 		},
 		"snapshotsEnabled": in.Snapshots,

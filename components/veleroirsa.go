@@ -61,6 +61,11 @@ type VeleroIRSAArgs struct {
 	// policy must allow the account's IAM policies to grant its use.
 	BucketKmsKeyArn pulumi.StringInput `pulumi:"bucketKmsKeyArn,optional"`
 
+	// AdditionalBackupLocations are more backup locations by name, each
+	// covered by the role's policy with the access its mode needs
+	// (ReadOnly by default, see BackupLocation). Default none.
+	AdditionalBackupLocations map[string]BackupLocation `pulumi:"additionalBackupLocations,optional"`
+
 	// SnapshotsEnabled turns EBS volume snapshots on (default true). When
 	// false, no VolumeSnapshotLocation is configured and the policy has no
 	// EC2 statements.
