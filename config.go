@@ -23,11 +23,13 @@ type stackConfig struct {
 	BucketName  string
 
 	// Backup location and IAM scope.
-	BackupPrefix     string
-	SnapshotsEnabled bool
-	BucketKmsKeyArn  string
-	EbsKmsKeyArn     string
-	BackupObjectTags map[string]string
+	BackupPrefix              string
+	SnapshotsEnabled          bool
+	BucketKmsKeyArn           string
+	EbsKmsKeyArn              string
+	BackupObjectTags          map[string]string
+	BackupAccessMode          string
+	AdditionalBackupLocations map[string]components.BackupLocation
 
 	// Velero install.
 	DeployNodeAgent    bool
@@ -147,6 +149,7 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 		BucketName:          r.required("bucketName"),
 		BackupPrefix:        r.str("backupPrefix", ""),
 		SnapshotsEnabled:    r.boolean("snapshotsEnabled", true),
+		BackupAccessMode:    r.str("backupAccessMode", components.DefaultAccessMode),
 		BucketKmsKeyArn:     r.str("bucketKmsKeyArn", ""),
 		EbsKmsKeyArn:        r.str("ebsKmsKeyArn", ""),
 		DeployNodeAgent:     r.boolean("deployNodeAgent", false),
@@ -170,6 +173,7 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 	r.object("nodeAgentRequests", &c.NodeAgentRequests)
 	r.object("schedules", &c.Schedules)
 	r.object("valuesOverrides", &c.ValuesOverrides)
+	r.object("additionalBackupLocations", &c.AdditionalBackupLocations)
 	r.object("clusterStackOutputs", &c.ClusterStackOutputs)
 	if r.err != nil {
 		return stackConfig{}, r.err

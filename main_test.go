@@ -389,6 +389,10 @@ func TestBadConfig(t *testing.T) {
 		{"override breaks the wiring", func(c map[string]string) {
 			c["velero-irsa:valuesOverrides"] = `{"credentials":{"useSecret":true}}`
 		}, "valuesOverrides.credentials.useSecret is true", nil},
+		{"location typo", func(c map[string]string) {
+			c["velero-irsa:additionalBackupLocations"] = `{"dr":{"bucket":"acme-dr","acessMode":"ReadWrite"}}`
+		}, `config velero-irsa:additionalBackupLocations: {"dr":{"bucket":"acme-dr","acessMode":"ReadWrite"}} is not the expected object: json: unknown field "acessMode"`, nil},
+		{"bad access mode", func(c map[string]string) { c["velero-irsa:backupAccessMode"] = "RO" }, `backupAccessMode "RO" is not a backup location access mode`, nil},
 		{"bad namespace", func(c map[string]string) { c["velero-irsa:namespace"] = "Velero" }, `namespace "Velero" is not a valid Kubernetes name`, nil},
 	}
 	for _, tc := range cases {
