@@ -74,6 +74,13 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 	}
 
 	dependsOn := []pulumi.Resource{policy}
+	if s.bucket != nil {
+		bucketResources, err := newManagedBucket(ctx, name, s, field, parent)
+		if err != nil {
+			return nil, err
+		}
+		dependsOn = append(dependsOn, bucketResources...)
+	}
 	if s.mode == IdentityModePodIdentity {
 		association, err := eks.NewPodIdentityAssociation(ctx, name+"-pod-identity", &eks.PodIdentityAssociationArgs{
 			ClusterName:    field(func(r resolved) string { return r.cluster }),

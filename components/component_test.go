@@ -252,6 +252,78 @@ func TestComponentPodIdentity(t *testing.T) {
 	}
 }
 
+// TestComponentManagedBucket checks the hardened bucket: every setting, and
+// that all of it is kept when the stack is destroyed.
+func TestComponentManagedBucket(t *testing.T) {
+	rec, err := runMocks(t, func(ctx *pulumi.Context) error {
+		args := testArgs()
+		args.BucketKmsKeyArn = pulumi.String(testBucketKey)
+		args.CreateBucket = &ManagedBucket{ObjectLockRetentionDays: 14}
+		_, err := NewVeleroIRSA(ctx, "velero", args)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]interface{}{
+		"aws:s3/bucketV2:BucketV2": {"bucket": testBucket, "forceDestroy": false, "objectLockEnabled": true},
+		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {
+			"bucket": "velero-bucket-id", "blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true,
+		},
+		"aws:s3/bucketOwnershipControls:BucketOwnershipControls": {"rule": map[string]interface{}{"objectOwnership": "BucketOwnerEnforced"}},
+		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {"rules": []interface{}{map[string]interface{}{
+			"applyServerSideEncryptionByDefault": map[string]interface{}{"sseAlgorithm": "aws:kms", "kmsMasterKeyId": testBucketKey},
+			"bucketKeyEnabled":                   true,
+		}}},
+		"aws:s3/bucketVersioningV2:BucketVersioningV2": {"versioningConfiguration": map[string]interface{}{"status": "Enabled"}},
+		"aws:s3/bucketPolicy:BucketPolicy":             {"policy": `{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*","Resource":["arn:aws:s3:::acme-velero-backups","arn:aws:s3:::acme-velero-backups/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`},
+		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": {"rules": []interface{}{map[string]interface{}{
+			"id": "velero-noncurrent-versions-and-incomplete-uploads", "status": "Enabled", "filter": map[string]interface{}{},
+			"noncurrentVersionExpiration":    map[string]interface{}{"noncurrentDays": 30.0},
+			"abortIncompleteMultipartUpload": map[string]interface{}{"daysAfterInitiation": 7.0},
+		}}},
+		"aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2": {"rule": map[string]interface{}{"defaultRetention": map[string]interface{}{"mode": "GOVERNANCE", "days": 14.0}}},
+	}
+	release := rec.MustFind(t, helmReleaseType, "velero-release")
+	for _, r := range rec.Resources() {
+		inputs, ok := want[r.Type]
+		if !ok {
+			continue
+		}
+		delete(want, r.Type)
+		pulumimock.AssertInputs(t, r, inputs)
+		if !r.RetainOnDelete {
+			t.Errorf("%s %s is not retained on delete; destroying the stack would remove it", r.Type, r.Name)
+		}
+		urn := pulumimock.URN(testProject, testStack, VeleroIRSAType, r.Type, r.Name)
+		if !contains(release.DependsOn, urn) {
+			t.Errorf("the release does not wait for %s", r.Name)
+		}
+	}
+	for typ := range want {
+		t.Errorf("no %s registered", typ)
+	}
+
+	// Without a key the bucket uses SSE-S3 and names no key.
+	rec, err = runMocks(t, func(ctx *pulumi.Context) error {
+		args := testArgs()
+		args.CreateBucket = &ManagedBucket{}
+		_, err := NewVeleroIRSA(ctx, "velero", args)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pulumimock.AssertInputs(t, rec.MustFind(t, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "velero-bucket-encryption"),
+		map[string]interface{}{"rules": []interface{}{map[string]interface{}{
+			"applyServerSideEncryptionByDefault": map[string]interface{}{"sseAlgorithm": "AES256"},
+			"bucketKeyEnabled":                   true,
+		}}})
+	if _, ok := rec.Find("aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", "velero-bucket-object-lock"); ok {
+		t.Errorf("object lock configured without objectLockRetentionDays")
+	}
+}
+
 // TestComponentRejects checks that bad input fails the program and registers
 // no AWS or Kubernetes resource.
 func TestComponentRejects(t *testing.T) {
@@ -283,6 +355,10 @@ func TestComponentRejects(t *testing.T) {
 			a.AdditionalBackupLocations = map[string]BackupLocation{"dr": {Bucket: "acme-dr", Region: "us-west-2", KmsKeyArn: testBucketKey}}
 			return a
 		}, `additionalBackupLocations.dr.kmsKeyArn "` + testBucketKey + `" is in region "us-east-1", but the backups are in "us-west-2"`},
+		{"bucket lifecycle days", func(a *VeleroIRSAArgs) *VeleroIRSAArgs {
+			a.CreateBucket = &ManagedBucket{NoncurrentVersionExpirationDays: -1}
+			return a
+		}, `createBucket.noncurrentVersionExpirationDays -1 is out of range`},
 		{"plugin mismatch", func(a *VeleroIRSAArgs) *VeleroIRSAArgs {
 			a.PluginImage = "velero/velero-plugin-for-aws:v1.12.0"
 			return a

@@ -15,6 +15,7 @@ type resolved struct {
 	description             string
 	trustPolicy             string
 	permissionPolicy        string
+	bucketPolicy            string      // TLS-only policy of a managed bucket
 	values                  ValuesInput // all but RoleARN, which the role supplies
 }
 
@@ -104,6 +105,9 @@ func resolve(s settings, in inputs) (resolved, error) {
 		return resolved{}, err
 	}
 	if r.permissionPolicy, err = policy.JSON(); err != nil {
+		return resolved{}, err
+	}
+	if r.bucketPolicy, err = BucketTLSPolicy(provider.Partition, in.bucket).JSON(); err != nil {
 		return resolved{}, err
 	}
 	return r, nil

@@ -53,6 +53,7 @@ type settings struct {
 	schedules                        map[string]Schedule
 	overrides                        map[string]interface{}
 	locations                        map[string]BackupLocation
+	bucket                           *ManagedBucket
 }
 
 // newSettings applies the defaults to args' plain fields and validates them.
@@ -87,6 +88,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		schedules:         a.Schedules,
 		overrides:         a.ValuesOverrides,
 		locations:         a.AdditionalBackupLocations,
+		bucket:            a.CreateBucket,
 	}
 	if a.FsGroup != nil {
 		s.fsGroup = *a.FsGroup
@@ -112,6 +114,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		func() error { return validateTags("tags", s.tags) },
 		s.checkNodeAgent,
 		s.checkLocations,
+		s.checkBucket,
 		s.checkSchedules,
 		s.checkOverrides, // after checkVersions, which picks the plugin image
 	}

@@ -23,9 +23,14 @@ type VeleroIRSAArgs struct {
 	// https:// (cluster.identity.oidc.issuer of `aws eks describe-cluster`).
 	// Required in irsa mode, refused in podIdentity mode.
 	OidcIssuerUrl pulumi.StringInput `pulumi:"oidcIssuerUrl,optional"`
-	// BucketName is the existing S3 bucket backups are stored in: the bare
-	// name, not an s3:// URL or an ARN. Required.
+	// BucketName is the S3 bucket backups are stored in: the bare name, not
+	// an s3:// URL or an ARN. Required. It must exist, unless CreateBucket
+	// is set.
 	BucketName pulumi.StringInput `pulumi:"bucketName"`
+	// CreateBucket makes the component create BucketName, hardened and kept
+	// when the stack is destroyed (see ManagedBucket). Default: nil, use an
+	// existing bucket.
+	CreateBucket *ManagedBucket `pulumi:"createBucket,optional"`
 	// Region is the region of the bucket and of the cluster's EBS volumes,
 	// e.g. eu-central-1. Required. It must belong to the OIDC provider's
 	// partition.

@@ -28,7 +28,9 @@ type Resource struct {
 	Version  string // provider plugin version requested
 	// DependsOn lists the URNs of explicit dependencies.
 	DependsOn []string
-	Inputs    resource.PropertyMap
+	// RetainOnDelete is set when deleting the resource leaves it in place.
+	RetainOnDelete bool
+	Inputs         resource.PropertyMap
 }
 
 // Invoke is one function call (data source) seen by the mocks.
@@ -60,6 +62,7 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	if rpc := args.RegisterRPC; rpc != nil {
 		rec.Parent = rpc.GetParent()
 		rec.Version = rpc.GetVersion()
+		rec.RetainOnDelete = rpc.GetRetainOnDelete()
 		rec.DependsOn = append(rec.DependsOn, rpc.GetDependencies()...)
 		sort.Strings(rec.DependsOn)
 	}
