@@ -21,6 +21,9 @@ type stackConfig struct {
 	ClusterName string
 	Region      string
 	BucketName  string
+	// The bucket is created (hardened, kept on destroy) when CreateBucket.
+	CreateBucket  bool
+	ManagedBucket components.ManagedBucket
 
 	// Backup location and IAM scope.
 	BackupPrefix              string
@@ -147,6 +150,7 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 		ClusterName:         r.required("clusterName"),
 		Region:              r.required("region"),
 		BucketName:          r.required("bucketName"),
+		CreateBucket:        r.boolean("createBucket", false),
 		BackupPrefix:        r.str("backupPrefix", ""),
 		SnapshotsEnabled:    r.boolean("snapshotsEnabled", true),
 		BackupAccessMode:    r.str("backupAccessMode", components.DefaultAccessMode),
@@ -174,6 +178,7 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 	r.object("schedules", &c.Schedules)
 	r.object("valuesOverrides", &c.ValuesOverrides)
 	r.object("additionalBackupLocations", &c.AdditionalBackupLocations)
+	r.object("managedBucket", &c.ManagedBucket)
 	r.object("clusterStackOutputs", &c.ClusterStackOutputs)
 	if r.err != nil {
 		return stackConfig{}, r.err

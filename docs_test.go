@@ -71,8 +71,8 @@ func defaultsSeenByProgram(t *testing.T) map[string]string {
 		case bool:
 			out[key] = fmt.Sprint(x)
 		default:
-			if field.Kind() == reflect.Map && field.IsNil() {
-				out[key] = "{}" // an absent object reads as an empty map
+			if (field.Kind() == reflect.Map || field.Kind() == reflect.Struct) && field.IsZero() {
+				out[key] = "{}" // an absent object reads as empty
 				continue
 			}
 			out[key] = mustJSON(t, x)

@@ -88,6 +88,10 @@ func componentArgs(c stackConfig, cluster clusterInfo) *components.VeleroIRSAArg
 		RoleName:                  c.RoleName,
 		Tags:                      c.Tags,
 	}
+	if c.CreateBucket {
+		bucket := c.ManagedBucket
+		args.CreateBucket = &bucket
+	}
 	if c.BucketKmsKeyArn != "" {
 		args.BucketKmsKeyArn = pulumi.String(c.BucketKmsKeyArn)
 	}

@@ -393,6 +393,9 @@ func TestBadConfig(t *testing.T) {
 			c["velero-irsa:additionalBackupLocations"] = `{"dr":{"bucket":"acme-dr","acessMode":"ReadWrite"}}`
 		}, `config velero-irsa:additionalBackupLocations: {"dr":{"bucket":"acme-dr","acessMode":"ReadWrite"}} is not the expected object: json: unknown field "acessMode"`, nil},
 		{"bad access mode", func(c map[string]string) { c["velero-irsa:backupAccessMode"] = "RO" }, `backupAccessMode "RO" is not a backup location access mode`, nil},
+		{"managed bucket typo", func(c map[string]string) {
+			c["velero-irsa:managedBucket"] = `{"objectLockDays":7}`
+		}, `config velero-irsa:managedBucket: {"objectLockDays":7} is not the expected object: json: unknown field "objectLockDays"`, nil},
 		{"bad namespace", func(c map[string]string) { c["velero-irsa:namespace"] = "Velero" }, `namespace "Velero" is not a valid Kubernetes name`, nil},
 	}
 	for _, tc := range cases {
@@ -438,4 +441,26 @@ func TestMissingOidcProvider(t *testing.T) {
 // urn is the URN of a top-level resource of the stack.
 func urn(stack, typ, name string) string {
 	return pulumimock.URN(project, stack, "", typ, name)
+}
+
+// TestCreateBucket covers createBucket and managedBucket: the bucket and its
+// object lock are created and kept on destroy.
+func TestCreateBucket(t *testing.T) {
+	cfg := stackFileConfig(t, "staging-euc1")
+	cfg["velero-irsa:createBucket"] = "true"
+	cfg["velero-irsa:managedBucket"] = `{"objectLockRetentionDays":7}`
+	rec := &pulumimock.Recorder{}
+	r := runProgram(t, "staging-euc1", cfg, rec)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	bucket := rec.MustFind(t, "aws:s3/bucketV2:BucketV2", "velero-bucket")
+	pulumimock.AssertInputs(t, bucket, map[string]interface{}{"bucket": "acme-velero-backups-euc1", "forceDestroy": false, "objectLockEnabled": true})
+	lock := rec.MustFind(t, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2", "velero-bucket-object-lock")
+	if !bucket.RetainOnDelete || !lock.RetainOnDelete {
+		t.Errorf("bucket retained %v, object lock retained %v; both must survive pulumi destroy", bucket.RetainOnDelete, lock.RetainOnDelete)
+	}
+	if !strings.HasPrefix(bucket.Provider, urn("staging-euc1", "pulumi:providers:aws", "aws")+"::") {
+		t.Errorf("bucket provider = %q, want the explicit aws provider", bucket.Provider)
+	}
 }
