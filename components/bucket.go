@@ -74,7 +74,7 @@ func BucketTLSPolicy(partition, bucket string) iampolicy.Document {
 
 // newManagedBucket creates the bucket and its settings, all kept on delete.
 // It returns the resources Velero must wait for.
-func newManagedBucket(ctx *pulumi.Context, name string, s settings, field func(func(resolved) string) pulumi.StringOutput, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
+func newManagedBucket(ctx *pulumi.Context, name string, s settings, field fieldFunc, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	b := *s.bucket
 	opts = append(opts, pulumi.RetainOnDelete(true))
 	bucketName := field(func(r resolved) string { return r.bucket })

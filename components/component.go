@@ -21,7 +21,7 @@ import (
 // registers no child resource.
 func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts ...pulumi.ResourceOption) (*VeleroIRSA, error) {
 	if args == nil {
-		return nil, fmt.Errorf("VeleroIRSA %q: args are nil: set ClusterName, OidcProviderArn, OidcIssuerUrl, BucketName and Region", name)
+		return nil, fmt.Errorf("VeleroIRSA %q: args are nil: set ClusterName, BucketName and Region (and OidcProviderArn, OidcIssuerUrl in irsa mode)", name)
 	}
 	if missing := missingRequired(args, or(args.IdentityMode, IdentityModeIRSA)); len(missing) > 0 {
 		return nil, fmt.Errorf("VeleroIRSA %q: %s not set: these inputs are required", name, strings.Join(missing, ", "))
@@ -36,29 +36,7 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 		return nil, fmt.Errorf("registering VeleroIRSA %q: %w", name, err)
 	}
 	parent := pulumi.Parent(c)
-
-	// In pod identity mode the account comes from the AWS provider's
-	// credentials, the account the role is created in.
-	account := pulumi.String("").ToStringOutput()
-	if s.mode == IdentityModePodIdentity {
-		account = aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, parent).AccountId()
-	}
-	plan := pulumi.All(args.ClusterName, optional(args.OidcProviderArn), optional(args.OidcIssuerUrl), args.BucketName,
-		args.Region, optional(args.BucketKmsKeyArn), optional(args.EbsKmsKeyArn), account).
-		ApplyT(func(v []interface{}) (resolved, error) {
-			r, err := resolve(s, inputs{
-				cluster: v[0].(string), providerARN: v[1].(string), issuerURL: v[2].(string),
-				bucket: v[3].(string), region: v[4].(string), bucketKey: v[5].(string), ebsKey: v[6].(string),
-				account: v[7].(string),
-			})
-			if err != nil {
-				return resolved{}, fmt.Errorf("VeleroIRSA %q: %w", name, err)
-			}
-			return r, nil
-		})
-	field := func(get func(resolved) string) pulumi.StringOutput {
-		return plan.ApplyT(func(v interface{}) string { return get(v.(resolved)) }).(pulumi.StringOutput)
-	}
+	plan, field := newPlan(ctx, name, s, args, parent)
 
 	role, err := iam.NewRole(ctx, name+"-role", roleArgs(s, field), parent)
 	if err != nil {
@@ -73,6 +51,7 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 		return nil, fmt.Errorf("creating role policy: %w", err)
 	}
 
+	// Velero starts only once everything it needs exists.
 	dependsOn := []pulumi.Resource{policy}
 	if s.bucket != nil {
 		bucketResources, err := newManagedBucket(ctx, name, s, field, parent)
@@ -95,7 +74,50 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 		dependsOn = append(dependsOn, association)
 	}
 
-	values := pulumi.All(plan, role.Arn).ApplyT(func(v []interface{}) map[string]interface{} {
+	release, err := newVeleroRelease(ctx, name, s, plan, role.Arn, parent, pulumi.DependsOn(dependsOn))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.setOutputs(ctx, s, role, release, field); err != nil {
+		return nil, fmt.Errorf("registering VeleroIRSA %q outputs: %w", name, err)
+	}
+	return c, nil
+}
+
+// fieldFunc reads one string of the resolved plan as an output.
+type fieldFunc func(func(resolved) string) pulumi.StringOutput
+
+// newPlan validates the Input fields and builds the documents in one apply
+// that feeds every child, so an invalid input registers none of them.
+func newPlan(ctx *pulumi.Context, name string, s settings, args *VeleroIRSAArgs, parent pulumi.ResourceOrInvokeOption) (pulumi.Output, fieldFunc) {
+	// In pod identity mode the account comes from the AWS provider's
+	// credentials, the account the role is created in.
+	account := pulumi.String("").ToStringOutput()
+	if s.mode == IdentityModePodIdentity {
+		account = aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, parent).AccountId()
+	}
+	plan := pulumi.All(args.ClusterName, optional(args.OidcProviderArn), optional(args.OidcIssuerUrl), args.BucketName,
+		args.Region, optional(args.BucketKmsKeyArn), optional(args.EbsKmsKeyArn), account).
+		ApplyT(func(v []interface{}) (resolved, error) {
+			r, err := resolve(s, inputs{
+				cluster: v[0].(string), providerARN: v[1].(string), issuerURL: v[2].(string),
+				bucket: v[3].(string), region: v[4].(string), bucketKey: v[5].(string), ebsKey: v[6].(string),
+				account: v[7].(string),
+			})
+			if err != nil {
+				return resolved{}, fmt.Errorf("VeleroIRSA %q: %w", name, err)
+			}
+			return r, nil
+		})
+	field := func(get func(resolved) string) pulumi.StringOutput {
+		return plan.ApplyT(func(v interface{}) string { return get(v.(resolved)) }).(pulumi.StringOutput)
+	}
+	return plan, field
+}
+
+// newVeleroRelease installs the chart with the plan's values and the role.
+func newVeleroRelease(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) (*helmRelease, error) {
+	values := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) map[string]interface{} {
 		in := v[0].(resolved).values
 		in.RoleARN = v[1].(string)
 		return HelmValues(in)
@@ -111,11 +133,15 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 		Timeout:         pulumi.IntPtr(s.timeout),
 		MaxHistory:      pulumi.IntPtr(releaseMaxHistory),
 		Values:          values,
-	}, parent, pulumi.DependsOn(dependsOn))
+	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating helm release: %w", err)
 	}
+	return release, nil
+}
 
+// setOutputs fills in the component's outputs and registers them.
+func (c *VeleroIRSA) setOutputs(ctx *pulumi.Context, s settings, role *iam.Role, release *helmRelease, field fieldFunc) error {
 	c.RoleArn = role.Arn
 	c.RoleName = role.Name
 	c.Namespace = pulumi.String(s.namespace).ToStringOutput()
@@ -126,7 +152,7 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 		status, _ := m["status"].(string)
 		return status
 	}).(pulumi.StringOutput)
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+	return ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"roleArn":            c.RoleArn,
 		"roleName":           c.RoleName,
 		"namespace":          c.Namespace,
@@ -134,15 +160,12 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 		"bucketName":         c.BucketName,
 		"releaseName":        c.ReleaseName,
 		"releaseStatus":      c.ReleaseStatus,
-	}); err != nil {
-		return nil, fmt.Errorf("registering VeleroIRSA %q outputs: %w", name, err)
-	}
-	return c, nil
+	})
 }
 
 // roleArgs builds the IAM role's inputs; documents and the default name come
 // from the resolved plan.
-func roleArgs(s settings, field func(func(resolved) string) pulumi.StringOutput) *iam.RoleArgs {
+func roleArgs(s settings, field fieldFunc) *iam.RoleArgs {
 	a := &iam.RoleArgs{
 		AssumeRolePolicy:   field(func(r resolved) string { return r.trustPolicy }),
 		Description:        field(func(r resolved) string { return r.description }),

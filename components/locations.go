@@ -2,7 +2,6 @@ package components
 
 import (
 	"fmt"
-	"sort"
 )
 
 // BackupLocation is an additional Velero BackupStorageLocation covered by the
@@ -29,7 +28,7 @@ type BackupLocation struct {
 // checkLocations validates the additional locations' plain fields; regions
 // and keys are checked in resolve, once the partition is known.
 func (s *settings) checkLocations() error {
-	for _, name := range s.locationNames() {
+	for _, name := range sortedKeys(s.locations) {
 		loc := s.locations[name]
 		field := "additionalBackupLocations." + name
 		switch {
@@ -59,7 +58,7 @@ func (s *settings) checkLocations() error {
 // resolveLocations fills in regions and checks partitions and keys.
 func (s *settings) resolveLocations(partition, region string) ([]resolvedLocation, error) {
 	var out []resolvedLocation
-	for _, name := range s.locationNames() {
+	for _, name := range sortedKeys(s.locations) {
 		loc := s.locations[name]
 		field := "additionalBackupLocations." + name
 		r := resolvedLocation{name: name, BackupLocation: loc}
@@ -83,35 +82,11 @@ type resolvedLocation struct {
 	BackupLocation
 }
 
-func (s *settings) locationNames() []string {
-	names := make([]string, 0, len(s.locations))
-	for k := range s.locations {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
-
 func (l resolvedLocation) policy() LocationPolicy {
 	return LocationPolicy{Name: l.name, Bucket: l.Bucket, Prefix: l.Prefix, ReadOnly: l.AccessMode == "ReadOnly", KMSKeyARN: l.KmsKeyArn}
 }
 
 // values is the chart's backupStorageLocation entry; never the default.
 func (l resolvedLocation) values() map[string]interface{} {
-	config := map[string]interface{}{"region": l.Region}
-	if l.KmsKeyArn != "" {
-		config["kmsKeyId"] = l.KmsKeyArn
-	}
-	bsl := map[string]interface{}{
-		"name":       l.name,
-		"provider":   "aws",
-		"bucket":     l.Bucket,
-		"default":    false,
-		"accessMode": l.AccessMode,
-		"config":     config,
-	}
-	if l.Prefix != "" {
-		bsl["prefix"] = l.Prefix
-	}
-	return bsl
+	return bslEntry(l.name, l.Bucket, l.Prefix, l.Region, l.KmsKeyArn, l.AccessMode, false, "")
 }

@@ -2,7 +2,6 @@ package components
 
 import (
 	"fmt"
-	"sort"
 )
 
 // Value overrides let users set anything the chart offers (resources,
@@ -25,7 +24,7 @@ func (s *settings) checkOverrides() error {
 	if o == nil {
 		return nil
 	}
-	for _, key := range sortedAnyKeys(o) {
+	for _, key := range sortedKeys(o) {
 		if arg, ok := dedicatedArgs[key]; ok {
 			return fmt.Errorf("valuesOverrides.%s: set it with %s instead, so the IAM policy follows it", key, arg)
 		}
@@ -133,13 +132,4 @@ func deepCopy(v interface{}) interface{} {
 		return out
 	}
 	return v
-}
-
-func sortedAnyKeys(m map[string]interface{}) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,7 +2,6 @@ package components
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -40,7 +39,7 @@ const DefaultScheduleTTL = "720h"
 
 // checkSchedules validates every schedule against the settings.
 func (s *settings) checkSchedules() error {
-	for _, name := range sortedScheduleNames(s.schedules) {
+	for _, name := range sortedKeys(s.schedules) {
 		if err := s.checkSchedule(name, s.schedules[name]); err != nil {
 			return err
 		}
@@ -112,15 +111,6 @@ func scheduleValues(schedules map[string]Schedule, locationName string) map[stri
 		out[name] = map[string]interface{}{"schedule": sc.Schedule, "template": template}
 	}
 	return out
-}
-
-func sortedScheduleNames(m map[string]Schedule) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }
 
 func toInterfaces(list []string) []interface{} {

@@ -269,7 +269,7 @@ func validateObjectTags(tags map[string]string) error {
 	return validateTags("backupObjectTags", tags)
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -123,23 +123,33 @@ func HelmValues(in ValuesInput) map[string]interface{} {
 }
 
 func backupLocation(in ValuesInput) map[string]interface{} {
-	config := map[string]interface{}{"region": in.Region}
-	if in.BucketKMSKeyARN != "" {
-		config["kmsKeyId"] = in.BucketKMSKeyARN
-	}
+	tagging := ""
 	if len(in.ObjectTags) > 0 {
-		config["tagging"] = taggingQuery(in.ObjectTags)
+		tagging = taggingQuery(in.ObjectTags)
+	}
+	return bslEntry(in.LocationName, in.Bucket, in.Prefix, in.Region, in.BucketKMSKeyARN, in.AccessMode, true, tagging)
+}
+
+// bslEntry is one entry of the chart's configuration.backupStorageLocation
+// list, with the AWS plugin's config keys.
+func bslEntry(name, bucket, prefix, region, kmsKey, accessMode string, isDefault bool, tagging string) map[string]interface{} {
+	config := map[string]interface{}{"region": region}
+	if kmsKey != "" {
+		config["kmsKeyId"] = kmsKey
+	}
+	if tagging != "" {
+		config["tagging"] = tagging
 	}
 	bsl := map[string]interface{}{
-		"name":       in.LocationName,
+		"name":       name,
 		"provider":   "aws",
-		"bucket":     in.Bucket,
-		"default":    true,
-		"accessMode": in.AccessMode,
+		"bucket":     bucket,
+		"default":    isDefault,
+		"accessMode": accessMode,
 		"config":     config,
 	}
-	if in.Prefix != "" {
-		bsl["prefix"] = in.Prefix
+	if prefix != "" {
+		bsl["prefix"] = prefix
 	}
 	return bsl
 }
