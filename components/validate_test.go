@@ -32,6 +32,7 @@ func TestSettingsErrors(t *testing.T) {
 		{"timeout too short", VeleroIRSAArgs{ReleaseTimeoutSeconds: 300}, `releaseTimeoutSeconds 300 is too short for the chart's CRD-upgrade hook and rollout: use at least 600`},
 		{"chart range", VeleroIRSAArgs{ChartVersion: "^12.0.0"}, `chartVersion "^12.0.0" is not an exact chart version`},
 		{"chart too old", VeleroIRSAArgs{ChartVersion: "6.7.0"}, `chartVersion "6.7.0" installs a Velero older than 1.14`},
+		{"pod identity on old velero", VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity, ChartVersion: "13.0.0", VeleroVersion: "1.13"}, `veleroVersion "1.13" is older than Velero 1.14, the oldest this component supports`},
 		{"chart too new", VeleroIRSAArgs{ChartVersion: "13.0.0"}, `chartVersion "13.0.0" is newer than the charts this component knows (7.x–12.x): set veleroVersion`},
 		{"plugin mismatch", VeleroIRSAArgs{PluginImage: "velero/velero-plugin-for-aws:v1.13.2"}, `pluginImage "velero/velero-plugin-for-aws:v1.13.2" (plugin v1.13) does not match Velero 1.18: the plugin compatibility table pairs Velero 1.18 with plugin v1.14.x; use velero/velero-plugin-for-aws:v1.14.0`},
 		{"plugin mismatch old chart", VeleroIRSAArgs{ChartVersion: "11.4.0", PluginImage: "velero/velero-plugin-for-aws:v1.14.0"}, `does not match Velero 1.17`},

@@ -56,7 +56,7 @@ func veleroMinor(chartVersion, veleroVersion string) (int, error) {
 		}
 		minor, _ := strconv.Atoi(m[1])
 		if minor < minVeleroMinor {
-			return 0, fmt.Errorf("veleroVersion %q is older than Velero 1.%d, the oldest this component supports: use chart 7.0.0 or later", veleroVersion, minVeleroMinor)
+			return 0, fmt.Errorf("veleroVersion %q is older than Velero 1.%d, the oldest this component supports (and the first whose AWS SDK reaches the EKS Pod Identity agent): use chart 7.0.0 or later", veleroVersion, minVeleroMinor)
 		}
 		return minor, nil
 	}
@@ -70,7 +70,7 @@ func veleroMinor(chartVersion, veleroVersion string) (int, error) {
 	case ok:
 		return minor, nil
 	case major < 7:
-		return 0, fmt.Errorf("chartVersion %q installs a Velero older than 1.%d, the oldest this component supports: use chart 7.0.0 or later (default %s)", chartVersion, minVeleroMinor, DefaultChartVersion)
+		return 0, fmt.Errorf("chartVersion %q installs a Velero older than 1.%d, the oldest this component supports (and the first whose AWS SDK reaches the EKS Pod Identity agent): use chart 7.0.0 or later (default %s)", chartVersion, minVeleroMinor, DefaultChartVersion)
 	default:
 		return 0, fmt.Errorf("chartVersion %q is newer than the charts this component knows (7.x–12.x): set veleroVersion to the chart's appVersion so the AWS plugin version can be checked", chartVersion)
 	}
