@@ -211,10 +211,13 @@ func (c stackConfig) check(ns string) error {
 	case c.AssumeRoleArn != "" && !roleARNPattern.MatchString(c.AssumeRoleArn):
 		return fmt.Errorf("config %s %q is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>", key("assumeRoleArn"), c.AssumeRoleArn)
 	}
-	for name, v := range map[string]string{"oidcProviderArn": c.ClusterStackOutputs.OidcProviderArn, "oidcIssuerUrl": c.ClusterStackOutputs.OidcIssuerUrl,
-		"endpoint": c.ClusterStackOutputs.Endpoint, "certificateAuthority": c.ClusterStackOutputs.CertificateAuthority} {
-		if v == "" {
-			return fmt.Errorf("config %s.%s is empty: name the output of %s that holds it, or drop the key to use %q", key("clusterStackOutputs"), name, key("clusterStack"), name)
+	names := c.ClusterStackOutputs
+	for _, o := range []struct{ key, value string }{
+		{"oidcProviderArn", names.OidcProviderArn}, {"oidcIssuerUrl", names.OidcIssuerUrl},
+		{"endpoint", names.Endpoint}, {"certificateAuthority", names.CertificateAuthority},
+	} {
+		if o.value == "" {
+			return fmt.Errorf("config %s.%s is empty: name the output of %s that holds it, or drop the key to use %q", key("clusterStackOutputs"), o.key, key("clusterStack"), o.key)
 		}
 	}
 	return nil

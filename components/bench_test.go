@@ -76,18 +76,8 @@ func BenchmarkDirect100(b *testing.B) {
 					in.RoleARN = arn
 					return HelmValues(in)
 				}).(pulumi.MapOutput)
-				if _, err := newHelmRelease(ctx, name+"-release", helmReleaseArgs{
-					Chart:           pulumi.String("velero"),
-					Version:         pulumi.StringPtr(s.chartVersion),
-					RepositoryOpts:  helmRepositoryOptsArgs{Repo: pulumi.StringPtr(s.chartRepository)},
-					Name:            pulumi.StringPtr(s.releaseName),
-					Namespace:       pulumi.StringPtr(s.namespace),
-					CreateNamespace: pulumi.BoolPtr(true),
-					CleanupOnFail:   pulumi.BoolPtr(true),
-					Timeout:         pulumi.IntPtr(s.timeout),
-					MaxHistory:      pulumi.IntPtr(releaseMaxHistory),
-					Values:          values,
-				}, pulumi.DependsOn([]pulumi.Resource{policy})); err != nil {
+				if _, err := newHelmRelease(ctx, name+"-release", veleroReleaseArgs(s, values),
+					pulumi.DependsOn([]pulumi.Resource{policy})); err != nil {
 					return err
 				}
 			}

@@ -122,7 +122,18 @@ func newVeleroRelease(ctx *pulumi.Context, name string, s settings, plan pulumi.
 		in.RoleARN = v[1].(string)
 		return HelmValues(in)
 	}).(pulumi.MapOutput)
-	release, err := newHelmRelease(ctx, name+"-release", helmReleaseArgs{
+	release, err := newHelmRelease(ctx, name+"-release", veleroReleaseArgs(s, values), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating helm release: %w", err)
+	}
+	return release, nil
+}
+
+// veleroReleaseArgs are the Velero release's options: the pinned chart, its
+// namespace (created if missing), cleanup on failure, a timeout that fits the
+// CRD-upgrade hook, and a bounded history.
+func veleroReleaseArgs(s settings, values pulumi.MapInput) helmReleaseArgs {
+	return helmReleaseArgs{
 		Chart:           pulumi.String("velero"),
 		Version:         pulumi.StringPtr(s.chartVersion),
 		RepositoryOpts:  helmRepositoryOptsArgs{Repo: pulumi.StringPtr(s.chartRepository)},
@@ -133,11 +144,7 @@ func newVeleroRelease(ctx *pulumi.Context, name string, s settings, plan pulumi.
 		Timeout:         pulumi.IntPtr(s.timeout),
 		MaxHistory:      pulumi.IntPtr(releaseMaxHistory),
 		Values:          values,
-	}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("creating helm release: %w", err)
 	}
-	return release, nil
 }
 
 // setOutputs fills in the component's outputs and registers them.
