@@ -32,6 +32,9 @@ func (s *settings) checkOverrides() error {
 	if v, ok := lookup(o, "credentials", "useSecret"); ok && v != false {
 		return fmt.Errorf("valuesOverrides.credentials.useSecret is %v: with a credentials file the AWS plugin ignores the role's web identity token and Velero silently runs with other credentials; it must stay false", v)
 	}
+	if err := checkCredentialPaths(o); err != nil {
+		return err
+	}
 	if v, ok := lookup(o, "serviceAccount", "server", "name"); ok && v != s.serviceAccount {
 		return fmt.Errorf("valuesOverrides.serviceAccount.server.name %v differs from serviceAccountName %q, the only ServiceAccount the role trusts: set serviceAccountName instead", v, s.serviceAccount)
 	}

@@ -99,8 +99,18 @@ type VeleroIRSAArgs struct {
 	// credentials.useSecret true, another ServiceAccount name or namespace,
 	// serviceAccount.server.create false without the trusted name, the role
 	// annotation, initContainers without the AWS plugin, the backup and
-	// snapshot locations, and values with their own argument
-	// (snapshotsEnabled, deployNodeAgent, schedules). Default none.
+	// snapshot locations (extraObjects included), and values with their own
+	// argument (snapshotsEnabled, deployNodeAgent, schedules). So is every
+	// way to give Velero's pods other AWS credentials, because the AWS SDK
+	// prefers them to the role without a word: AWS credential, profile,
+	// credentials-file, role, token, credentials-endpoint and endpoint-URL
+	// variables (and HOME) in configuration.extraEnvVars,
+	// nodeAgent.extraEnvVars, upgradeCRDsJob.extraEnvVars and init
+	// containers' env, in list and map form; envFrom in init containers;
+	// credentials.extraSecretRef, credentials.extraEnvVars,
+	// credentials.secretContents and credentials.existingSecret; and volume
+	// mounts at a home directory or an .aws folder. Region, proxy and retry
+	// variables stay allowed. Default none.
 	ValuesOverrides map[string]interface{} `pulumi:"valuesOverrides,optional"`
 
 	// Namespace Velero is installed in; created if missing. Default "velero".

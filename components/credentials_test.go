@@ -1,0 +1,119 @@
+package components
+
+import (
+	"strings"
+	"testing"
+)
+
+// m and l keep the override tables below readable.
+type m = map[string]interface{}
+type l = []interface{}
+
+func env(name string) m { return m{"name": name, "value": "x"} }
+
+// TestOverridesRefuseCredentials has one case per chart value that can put
+// AWS credentials into a Velero pod, in every shape the accepted charts take.
+func TestOverridesRefuseCredentials(t *testing.T) {
+	cases := []struct {
+		name      string
+		overrides m
+		want      string
+	}{
+		{"server env list", m{"configuration": m{"extraEnvVars": l{env("HTTPS_PROXY"), env("AWS_ACCESS_KEY_ID")}}},
+			"valuesOverrides.configuration.extraEnvVars[1] sets AWS_ACCESS_KEY_ID, which Velero's AWS SDK would use instead of the component's role: static keys take precedence over the role; drop it (region, proxy and retry variables such as AWS_REGION and HTTPS_PROXY are fine)"},
+		{"server env from secret", m{"configuration": m{"extraEnvVars": l{m{"name": "AWS_SECRET_ACCESS_KEY", "valueFrom": m{"secretKeyRef": m{"name": "aws", "key": "secret"}}}}}},
+			"valuesOverrides.configuration.extraEnvVars[0] sets AWS_SECRET_ACCESS_KEY"},
+		{"server env map (chart 7-9)", m{"configuration": m{"extraEnvVars": m{"AWS_REGION": "us-east-1", "AWS_SESSION_TOKEN": "x"}}},
+			"valuesOverrides.configuration.extraEnvVars.AWS_SESSION_TOKEN sets AWS_SESSION_TOKEN"},
+		{"server env lower case", m{"configuration": m{"extraEnvVars": l{env("aws_access_key_id")}}},
+			"valuesOverrides.configuration.extraEnvVars[0] sets aws_access_key_id"},
+		{"node agent env list", m{"nodeAgent": m{"extraEnvVars": l{env("AWS_SHARED_CREDENTIALS_FILE")}}},
+			"valuesOverrides.nodeAgent.extraEnvVars[0] sets AWS_SHARED_CREDENTIALS_FILE, which Velero's AWS SDK would use instead of the component's role: with a credentials file the AWS plugin clears the role's web identity variables"},
+		{"node agent env map (chart 7-9)", m{"nodeAgent": m{"extraEnvVars": m{"AWS_PROFILE": "backup"}}},
+			"valuesOverrides.nodeAgent.extraEnvVars.AWS_PROFILE sets AWS_PROFILE"},
+		{"crd job env list", m{"upgradeCRDsJob": m{"extraEnvVars": l{env("AWS_CONFIG_FILE")}}},
+			"valuesOverrides.upgradeCRDsJob.extraEnvVars[0] sets AWS_CONFIG_FILE"},
+		{"crd job env map (chart 7-9)", m{"upgradeCRDsJob": m{"extraEnvVars": m{"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/other"}}},
+			"valuesOverrides.upgradeCRDsJob.extraEnvVars.AWS_ROLE_ARN sets AWS_ROLE_ARN"},
+		{"web identity token", m{"configuration": m{"extraEnvVars": l{env("AWS_WEB_IDENTITY_TOKEN_FILE")}}}, "sets AWS_WEB_IDENTITY_TOKEN_FILE"},
+		{"container credentials full uri", m{"configuration": m{"extraEnvVars": l{env("AWS_CONTAINER_CREDENTIALS_FULL_URI")}}}, "sets AWS_CONTAINER_CREDENTIALS_FULL_URI"},
+		{"container credentials relative uri", m{"configuration": m{"extraEnvVars": l{env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")}}}, "sets AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"},
+		{"container authorization token", m{"configuration": m{"extraEnvVars": l{env("AWS_CONTAINER_AUTHORIZATION_TOKEN")}}}, "sets AWS_CONTAINER_AUTHORIZATION_TOKEN"},
+		{"container authorization token file", m{"configuration": m{"extraEnvVars": l{env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")}}}, "sets AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"},
+		{"legacy key names", m{"configuration": m{"extraEnvVars": l{env("AWS_SECRET_KEY")}}}, "sets AWS_SECRET_KEY"},
+		{"default profile", m{"configuration": m{"extraEnvVars": l{env("AWS_DEFAULT_PROFILE")}}}, "sets AWS_DEFAULT_PROFILE"},
+		{"metadata endpoint", m{"configuration": m{"extraEnvVars": l{env("AWS_EC2_METADATA_SERVICE_ENDPOINT")}}}, "sets AWS_EC2_METADATA_SERVICE_ENDPOINT"},
+		{"sts endpoint", m{"configuration": m{"extraEnvVars": l{env("AWS_ENDPOINT_URL_STS")}}},
+			"sets AWS_ENDPOINT_URL_STS, which Velero's AWS SDK would use instead of the component's role: it sends every AWS call, STS's token exchange included, to another endpoint"},
+		{"home", m{"nodeAgent": m{"extraEnvVars": l{env("HOME")}}}, "sets HOME, which Velero's AWS SDK would use instead of the component's role: it moves ~/.aws/credentials"},
+		{"extra secret ref", m{"credentials": m{"extraSecretRef": "aws-keys"}},
+			"valuesOverrides.credentials.extraSecretRef is set: it puts every key of that Secret into the server and node agent environment (envFrom), where AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY take precedence over the role; Velero must reach AWS only through the component's role, so drop it"},
+		{"credentials secret env", m{"credentials": m{"extraEnvVars": m{"AWS_SECRET_ACCESS_KEY": "x"}}},
+			"valuesOverrides.credentials.extraEnvVars is set: it puts keys of the chart's credentials Secret into the server and node agent environment"},
+		{"secret contents", m{"credentials": m{"secretContents": m{"cloud": "[default]\naws_access_key_id=x\n"}}},
+			"valuesOverrides.credentials.secretContents is set: it only fills the credentials file of credentials.useSecret, which must stay false; it exists to carry static keys"},
+		{"existing secret", m{"credentials": m{"existingSecret": "cloud-credentials"}},
+			"valuesOverrides.credentials.existingSecret is set: it only names the credentials file of credentials.useSecret"},
+		{"init container env", m{"initContainers": l{awsPlugin(), m{"name": "other", "image": "registry.example.com/p:v1", "env": l{env("AWS_ACCESS_KEY_ID")}}}},
+			"valuesOverrides.initContainers[1].env[0] sets AWS_ACCESS_KEY_ID"},
+		{"init container envFrom", m{"initContainers": l{awsPlugin(), m{"name": "other", "image": "registry.example.com/p:v1", "envFrom": l{m{"secretRef": m{"name": "aws"}}}}}},
+			"valuesOverrides.initContainers[1].envFrom is set: a Secret or ConfigMap can carry AWS_ACCESS_KEY_ID"},
+		{"init container mount", m{"initContainers": l{awsPlugin(), m{"name": "other", "image": "registry.example.com/p:v1", "volumeMounts": l{m{"name": "aws", "mountPath": "/opt/.aws"}}}}},
+			`valuesOverrides.initContainers[1].volumeMounts[0].mountPath "/opt/.aws" is a home directory or an .aws folder`},
+		{"server mount in home", m{"extraVolumeMounts": l{m{"name": "aws", "mountPath": "/home/cnb/.aws", "readOnly": true}}},
+			`valuesOverrides.extraVolumeMounts[0].mountPath "/home/cnb/.aws" is a home directory or an .aws folder, where the AWS SDK reads credentials files that would replace the component's role: mount it elsewhere`},
+		{"node agent mount at root's home", m{"nodeAgent": m{"extraVolumeMounts": l{m{"name": "home", "mountPath": "/root"}}}},
+			`valuesOverrides.nodeAgent.extraVolumeMounts[0].mountPath "/root" is a home directory`},
+		{"crd job mount", m{"upgradeCRDsJob": m{"extraVolumeMounts": l{m{"name": "aws", "mountPath": "/tmp/.aws/"}}}},
+			`valuesOverrides.upgradeCRDsJob.extraVolumeMounts[0].mountPath "/tmp/.aws/" is a home directory`},
+		{"kubectl job mount", m{"kubectl": m{"extraVolumeMounts": l{m{"name": "home", "mountPath": "/home"}}}},
+			`valuesOverrides.kubectl.extraVolumeMounts[0].mountPath "/home" is a home directory`},
+		{"extra backup location", m{"extraObjects": l{m{"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation", "spec": m{"credential": m{"name": "aws", "key": "cloud"}}}}},
+			"valuesOverrides.extraObjects[0] is a BackupStorageLocation: locations can carry credentials of their own (spec.credential)"},
+		{"extra snapshot location", m{"extraObjects": l{m{"kind": "ConfigMap"}, m{"kind": "VolumeSnapshotLocation"}}},
+			"valuesOverrides.extraObjects[1] is a VolumeSnapshotLocation"},
+		{"templated kind", m{"extraObjects": l{m{"kind": "{{ .Values.kind }}"}}},
+			`valuesOverrides.extraObjects[0].kind "{{ .Values.kind }}" is a template: write the kind literally`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := newSettings(&VeleroIRSAArgs{ValuesOverrides: tc.overrides})
+			if err == nil {
+				t.Fatalf("newSettings accepted overrides %v; want error containing %q", tc.overrides, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %q\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestOverridesKeepOrdinaryValues makes sure the guard does not get in the
+// way of harmless variables and ordinary overrides.
+func TestOverridesKeepOrdinaryValues(t *testing.T) {
+	cases := []struct {
+		name      string
+		overrides m
+	}{
+		{"proxy and region env", m{"configuration": m{"extraEnvVars": l{env("HTTPS_PROXY"), env("NO_PROXY"), env("AWS_REGION"), env("AWS_STS_REGIONAL_ENDPOINTS"), env("AWS_USE_FIPS_ENDPOINT"), env("AWS_CA_BUNDLE")}}}},
+		{"env map (chart 7-9)", m{"configuration": m{"extraEnvVars": m{"HTTPS_PROXY": "http://proxy:3128", "AWS_DEFAULT_REGION": "us-east-1"}}}},
+		{"node agent env", m{"nodeAgent": m{"extraEnvVars": l{env("GOMEMLIMIT"), env("AWS_MAX_ATTEMPTS")}}}},
+		{"ca bundle mount", m{"extraVolumeMounts": l{m{"name": "ca", "mountPath": "/etc/ssl/certs/corp-ca.pem", "subPath": "ca.pem"}}, "extraVolumes": l{m{"name": "ca", "configMap": m{"name": "corp-ca"}}}}},
+		{"a directory that only starts like home", m{"extraVolumeMounts": l{m{"name": "cache", "mountPath": "/homework"}}}},
+		{"extra plugin after the AWS one", m{"initContainers": l{awsPlugin(), m{"name": "velero-plugin-example", "image": "registry.example.com/p:v1", "env": l{env("HTTPS_PROXY")}, "volumeMounts": l{m{"mountPath": "/target", "name": "plugins"}}}}}},
+		{"chart defaults written out", m{"credentials": m{"useSecret": false, "secretContents": m{}, "existingSecret": "", "extraEnvVars": m{}, "extraSecretRef": ""}}},
+		{"other extra objects", m{"extraObjects": l{m{"apiVersion": "v1", "kind": "ConfigMap", "metadata": m{"name": "notes"}}}}},
+		{"scheduling and resources", m{"resources": m{"limits": m{"memory": "1Gi"}}, "nodeSelector": m{"kubernetes.io/os": "linux"}, "tolerations": l{m{"operator": "Exists"}}, "metrics": m{"enabled": true}, "image": m{"repository": "registry.example.com/velero/velero"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := newSettings(&VeleroIRSAArgs{ValuesOverrides: tc.overrides}); err != nil {
+				t.Errorf("newSettings refused ordinary overrides: %v", err)
+			}
+		})
+	}
+}
+
+func awsPlugin() m {
+	return m{"name": "velero-plugin-for-aws", "image": "velero/velero-plugin-for-aws:v1.14.0", "volumeMounts": l{m{"mountPath": "/target", "name": "plugins"}}}
+}
