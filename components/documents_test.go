@@ -111,7 +111,9 @@ func TestDocumentsGolden(t *testing.T) {
 				t.Fatalf("resolve: %v", err)
 			}
 			values := r.values
-			values.RoleARN = testRoleARN
+			// The role ARN the values carry is in the case's own partition
+			// and account, as a real role's would be.
+			values.RoleARN = "arn:" + r.provider.Partition + ":iam::" + r.provider.Account + ":role/" + r.roleNamePrefix + "20261126000000000000000001"
 			dir := filepath.Join("testdata", "documents", tc.name)
 			checkGolden(t, filepath.Join(dir, "trust.json"), indentJSON(t, r.trustPolicy))
 			checkGolden(t, filepath.Join(dir, "policy.json"), indentJSON(t, r.permissionPolicy))

@@ -223,22 +223,24 @@ func kmsStatements(in PolicyInput) []iampolicy.Statement {
 	}
 	if in.EBSKMSKeyARN != "" {
 		// Snapshotting and restoring volumes encrypted with a customer
-		// managed key: EBS works through grants made on the caller's behalf.
+		// managed key: exactly what EBS asks of the caller, and grants only
+		// when EBS makes them on Velero's behalf ("Requirements for Amazon
+		// EBS encryption", permissions for users).
 		// https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html
 		st = append(st,
 			iampolicy.Statement{
 				Sid:    "VeleroUseEbsKmsKey",
 				Effect: iampolicy.Allow,
 				Action: iampolicy.Values{
-					"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*",
-					"kms:GenerateDataKey*", "kms:DescribeKey", "kms:RetireGrant",
+					"kms:Decrypt", "kms:DescribeKey",
+					"kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncrypt*",
 				},
 				Resource: iampolicy.Values{in.EBSKMSKeyARN},
 			},
 			iampolicy.Statement{
 				Sid:      "VeleroGrantEbsKmsKeyToAwsServices",
 				Effect:   iampolicy.Allow,
-				Action:   iampolicy.Values{"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"},
+				Action:   iampolicy.Values{"kms:CreateGrant"},
 				Resource: iampolicy.Values{in.EBSKMSKeyARN},
 				Condition: iampolicy.Condition{
 					"Bool": {"kms:GrantIsForAWSResource": {"true"}},

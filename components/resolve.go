@@ -78,7 +78,7 @@ func resolve(s settings, in inputs) (resolved, error) {
 		region:         in.region,
 		provider:       provider,
 		roleNamePrefix: defaultRoleNamePrefix(in.cluster),
-		description:    or(s.description, fmt.Sprintf("Velero backups of EKS cluster %s (IRSA for %s/%s)", in.cluster, s.namespace, s.serviceAccount)),
+		description:    or(s.description, roleDescription(s, in.cluster)),
 		values: ValuesInput{
 			Namespace:          s.namespace,
 			ServiceAccountName: s.serviceAccount,
@@ -121,7 +121,9 @@ func identity(s settings, in inputs) (oidcProvider, iampolicy.Document, error) {
 		if !accountPattern.MatchString(in.account) {
 			return oidcProvider{}, iampolicy.Document{}, fmt.Errorf("the AWS provider's account %q is not a 12-digit account ID", in.account)
 		}
-		return oidcProvider{Partition: regionPartition(in.region), Account: in.account}, PodIdentityTrustPolicy(), nil
+		partition := regionPartition(in.region)
+		trust, err := PodIdentityTrustPolicy(partition, in.account, in.region, in.cluster, s.namespace, s.serviceAccount)
+		return oidcProvider{Partition: partition, Account: in.account}, trust, err
 	}
 	provider, err := parseOIDCProviderARN(in.providerARN)
 	if err != nil {
@@ -156,4 +158,14 @@ func checkKeys(s settings, partition string, in inputs) error {
 		}
 	}
 	return nil
+}
+
+// roleDescription names the cluster and the one ServiceAccount the role
+// serves, and how.
+func roleDescription(s settings, cluster string) string {
+	how := "IRSA"
+	if s.mode == IdentityModePodIdentity {
+		how = "EKS Pod Identity"
+	}
+	return fmt.Sprintf("Velero backups of EKS cluster %s (%s for %s/%s)", cluster, how, s.namespace, s.serviceAccount)
 }

@@ -34,13 +34,37 @@ func IRSATrustPolicy(providerARN, issuer, namespace, serviceAccount, audience st
 // PodIdentityTrustPolicy builds the role trust policy for EKS Pod Identity:
 // the EKS Auth service assumes the role for pods whose ServiceAccount has a
 // pod identity association with it, and tags the session with the pod's
-// cluster, namespace and ServiceAccount.
+// cluster, namespace and ServiceAccount. Without conditions any pod identity
+// association in the account (another cluster, namespace or ServiceAccount)
+// could hand the role to its pods, so the trust pins the source account and
+// the session tags to this cluster's ARN and Velero's namespace and
+// ServiceAccount. The tags are on unless an association disables them
+// (disableSessionTags); with them off no request matches and the role cannot
+// be assumed at all.
 // https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html
-func PodIdentityTrustPolicy() iampolicy.Document {
+// https://docs.aws.amazon.com/eks/latest/userguide/pod-id-abac.html
+func PodIdentityTrustPolicy(partition, account, region, cluster, namespace, serviceAccount string) (iampolicy.Document, error) {
+	if partition == "" || account == "" || region == "" || cluster == "" || namespace == "" || serviceAccount == "" {
+		return iampolicy.Document{}, fmt.Errorf("building trust policy: partition, account, region, cluster, namespace and service account are all required (got %q, %q, %q, %q, %q, %q)", partition, account, region, cluster, namespace, serviceAccount)
+	}
 	return iampolicy.New(iampolicy.Statement{
 		Sid:       "VeleroPodIdentity",
 		Effect:    iampolicy.Allow,
 		Principal: &iampolicy.Principal{Service: iampolicy.Values{"pods.eks.amazonaws.com"}},
 		Action:    iampolicy.Values{"sts:AssumeRole", "sts:TagSession"},
-	})
+		Condition: iampolicy.Condition{
+			"StringEquals": {
+				"aws:SourceAccount":                         {account},
+				"aws:RequestTag/eks-cluster-arn":            {eksClusterARN(partition, region, account, cluster)},
+				"aws:RequestTag/kubernetes-namespace":       {namespace},
+				"aws:RequestTag/kubernetes-service-account": {serviceAccount},
+			},
+		},
+	}), nil
+}
+
+// eksClusterARN is arn:<partition>:eks:<region>:<account>:cluster/<name>.
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelastickubernetesservice.html
+func eksClusterARN(partition, region, account, cluster string) string {
+	return fmt.Sprintf("arn:%s:eks:%s:%s:cluster/%s", partition, region, account, cluster)
 }

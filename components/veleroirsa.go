@@ -41,7 +41,11 @@ type VeleroIRSAArgs struct {
 	// "podIdentity", EKS Pod Identity, which needs the eks-pod-identity-agent
 	// add-on on the cluster and Velero 1.14 or later, and no OIDC provider.
 	// In podIdentity mode the account that scopes the EC2 statements is read
-	// with sts:GetCallerIdentity through the component's AWS provider.
+	// with sts:GetCallerIdentity through the component's AWS provider, and
+	// the trust pins aws:SourceAccount and the session tags EKS Pod Identity
+	// sets (eks-cluster-arn, kubernetes-namespace, kubernetes-service-account)
+	// to this cluster, namespace and ServiceAccount, so no other pod identity
+	// association in the account can use the role.
 	// https://docs.aws.amazon.com/eks/latest/userguide/pod-identities.html
 	IdentityMode string `pulumi:"identityMode,optional"`
 
@@ -76,9 +80,11 @@ type VeleroIRSAArgs struct {
 	// EC2 statements.
 	SnapshotsEnabled *bool `pulumi:"snapshotsEnabled,optional"`
 	// EbsKmsKeyArn is the customer managed KMS key the cluster's EBS volumes
-	// are encrypted with, if any. Default none. When set, the policy lets
-	// EBS use the key on Velero's behalf to snapshot and restore those
-	// volumes. Requires SnapshotsEnabled.
+	// are encrypted with, if any. Default none. When set, the policy grants
+	// on exactly this key what the EBS user guide asks of the caller:
+	// kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlaintext,
+	// kms:ReEncrypt*, and kms:CreateGrant only for grants EBS makes on
+	// Velero's behalf (kms:GrantIsForAWSResource). Requires SnapshotsEnabled.
 	EbsKmsKeyArn pulumi.StringInput `pulumi:"ebsKmsKeyArn,optional"`
 
 	// DeployNodeAgent runs the node agent DaemonSet for file-system backups
