@@ -44,9 +44,18 @@ type stackConfig struct {
 	ChartVersion       string
 	PluginImage        string
 
-	// IAM role.
-	RoleName string
-	Tags     map[string]string
+	// Velero install, continued: where the chart comes from and how long
+	// an install or upgrade may take.
+	ChartRepository       string
+	ReleaseTimeoutSeconds int
+
+	// IAM role, with the guardrails organisations enforce (a permissions
+	// boundary, a fixed path, a name prefix).
+	RoleName                   string
+	RoleNamePrefix             string
+	RolePath                   string
+	RolePermissionsBoundaryArn string
+	Tags                       map[string]string
 
 	// How Velero gets AWS credentials: irsa or podIdentity.
 	IdentityMode string
@@ -130,6 +139,18 @@ func (r *configReader) boolean(key string, def bool) bool {
 	return v
 }
 
+func (r *configReader) integer(key string, def int) int {
+	if _, err := r.cfg.Try(key); errors.Is(err, config.ErrMissingVar) {
+		return def
+	}
+	v, err := r.cfg.TryInt(key)
+	if err != nil {
+		raw, _ := r.cfg.Try(key)
+		r.fail(key, fmt.Errorf("%q is not a whole number", raw))
+	}
+	return v
+}
+
 func (r *configReader) object(key string, out interface{}) {
 	raw, err := r.cfg.Try(key)
 	if errors.Is(err, config.ErrMissingVar) {
@@ -147,30 +168,36 @@ func (r *configReader) object(key string, out interface{}) {
 func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 	r := &configReader{cfg: config.New(ctx, ""), ns: ctx.Project()}
 	c := stackConfig{
-		ClusterName:         r.required("clusterName"),
-		Region:              r.required("region"),
-		BucketName:          r.required("bucketName"),
-		CreateBucket:        r.boolean("createBucket", false),
-		BackupPrefix:        r.str("backupPrefix", ""),
-		SnapshotsEnabled:    r.boolean("snapshotsEnabled", true),
-		BackupAccessMode:    r.str("backupAccessMode", components.DefaultAccessMode),
-		BucketKmsKeyArn:     r.str("bucketKmsKeyArn", ""),
-		EbsKmsKeyArn:        r.str("ebsKmsKeyArn", ""),
-		DeployNodeAgent:     r.boolean("deployNodeAgent", false),
-		Namespace:           r.str("namespace", components.DefaultNamespace),
-		ServiceAccountName:  r.str("serviceAccountName", components.DefaultServiceAccountName),
-		ChartVersion:        r.str("chartVersion", components.DefaultChartVersion),
-		PluginImage:         r.str("pluginImage", ""),
-		RoleName:            r.str("roleName", ""),
-		IdentityMode:        r.str("identityMode", components.IdentityModeIRSA),
-		OidcProviderArn:     r.str("oidcProviderArn", ""),
-		OidcIssuerUrl:       r.str("oidcIssuerUrl", ""),
-		CreateOidcProvider:  r.boolean("createOidcProvider", false),
-		ClusterStack:        r.str("clusterStack", ""),
-		ClusterStackOutputs: defaultStackOutputNames,
-		AssumeRoleArn:       r.str("assumeRoleArn", ""),
-		AwsProfile:          r.str("awsProfile", ""),
-		KubeconfigContext:   r.str("kubeconfigContext", ""),
+		ClusterName:        r.required("clusterName"),
+		Region:             r.required("region"),
+		BucketName:         r.required("bucketName"),
+		CreateBucket:       r.boolean("createBucket", false),
+		BackupPrefix:       r.str("backupPrefix", ""),
+		SnapshotsEnabled:   r.boolean("snapshotsEnabled", true),
+		BackupAccessMode:   r.str("backupAccessMode", components.DefaultAccessMode),
+		BucketKmsKeyArn:    r.str("bucketKmsKeyArn", ""),
+		EbsKmsKeyArn:       r.str("ebsKmsKeyArn", ""),
+		DeployNodeAgent:    r.boolean("deployNodeAgent", false),
+		Namespace:          r.str("namespace", components.DefaultNamespace),
+		ServiceAccountName: r.str("serviceAccountName", components.DefaultServiceAccountName),
+		ChartVersion:       r.str("chartVersion", components.DefaultChartVersion),
+		PluginImage:        r.str("pluginImage", ""),
+		ChartRepository:    r.str("chartRepository", components.DefaultChartRepository),
+		RoleName:           r.str("roleName", ""),
+		RoleNamePrefix:     r.str("roleNamePrefix", ""),
+		RolePath:           r.str("rolePath", components.DefaultRolePath),
+
+		RolePermissionsBoundaryArn: r.str("rolePermissionsBoundaryArn", ""),
+		ReleaseTimeoutSeconds:      r.integer("releaseTimeoutSeconds", components.DefaultReleaseTimeout),
+		IdentityMode:               r.str("identityMode", components.IdentityModeIRSA),
+		OidcProviderArn:            r.str("oidcProviderArn", ""),
+		OidcIssuerUrl:              r.str("oidcIssuerUrl", ""),
+		CreateOidcProvider:         r.boolean("createOidcProvider", false),
+		ClusterStack:               r.str("clusterStack", ""),
+		ClusterStackOutputs:        defaultStackOutputNames,
+		AssumeRoleArn:              r.str("assumeRoleArn", ""),
+		AwsProfile:                 r.str("awsProfile", ""),
+		KubeconfigContext:          r.str("kubeconfigContext", ""),
 	}
 	r.object("backupObjectTags", &c.BackupObjectTags)
 	r.object("tags", &c.Tags)

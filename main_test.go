@@ -194,6 +194,7 @@ func TestStacks(t *testing.T) {
 		kubeconfig []string // fragments the generated kubeconfig must hold
 		awsInputs  map[string]interface{}
 		account    string
+		role       string // path and name prefix; default <stack>-velero-
 	}{
 		"prod-use1": {
 			invokes:    []string{"aws:eks/getCluster:getCluster", "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"},
@@ -210,6 +211,7 @@ func TestStacks(t *testing.T) {
 			kubeconfig: []string{`"env":[{"name":"AWS_PROFILE","value":"staging"}]`, `"--cluster-name","staging-euc1","--region","eu-central-1"]`},
 			account:    "210987654321",
 			awsInputs:  map[string]interface{}{"region": "eu-central-1", "profile": "staging"},
+			role:       "velero/staging-velero-",
 		},
 		"dev-aps1": {
 			invokes:    []string{"aws:eks/getCluster:getCluster", "aws:index/getCallerIdentity:getCallerIdentity"},
@@ -294,7 +296,10 @@ func TestStacks(t *testing.T) {
 					t.Errorf("output %s is empty", key)
 				}
 			}
-			if !strings.HasPrefix(r.outputs["roleArn"], "arn:aws:iam::"+w.account+":role/"+stack+"-velero-") {
+			if w.role == "" {
+				w.role = stack + "-velero-"
+			}
+			if !strings.HasPrefix(r.outputs["roleArn"], "arn:aws:iam::"+w.account+":role/"+w.role) {
 				t.Errorf("roleArn = %q", r.outputs["roleArn"])
 			}
 			if r.outputs["bucketName"] != w.bucket || r.outputs["namespace"] != "velero" || r.outputs["serviceAccountName"] != "velero-server" {
@@ -397,6 +402,18 @@ func TestBadConfig(t *testing.T) {
 			c["velero-irsa:managedBucket"] = `{"objectLockDays":7}`
 		}, `config velero-irsa:managedBucket: {"objectLockDays":7} is not the expected object: json: unknown field "objectLockDays"`, nil},
 		{"bad namespace", func(c map[string]string) { c["velero-irsa:namespace"] = "Velero" }, `namespace "Velero" is not a valid Kubernetes name`, nil},
+		{"timeout not a number", func(c map[string]string) { c["velero-irsa:releaseTimeoutSeconds"] = "15m" }, `config velero-irsa:releaseTimeoutSeconds: "15m" is not a whole number`, nil},
+		{"timeout too short", func(c map[string]string) { c["velero-irsa:releaseTimeoutSeconds"] = "300" }, `releaseTimeoutSeconds 300 is too short for the chart's CRD-upgrade hook and rollout: use at least 600`, nil},
+		{"role path", func(c map[string]string) { c["velero-irsa:rolePath"] = "velero" }, `rolePath "velero" is not a valid IAM path: start and end it with '/'`, nil},
+		{"boundary not an arn", func(c map[string]string) { c["velero-irsa:rolePermissionsBoundaryArn"] = "platform-boundary" }, `rolePermissionsBoundaryArn "platform-boundary" is not an IAM policy ARN`, nil},
+		{"role name and prefix", func(c map[string]string) {
+			c["velero-irsa:roleName"] = "prod-velero"
+			c["velero-irsa:roleNamePrefix"] = "prod-velero-"
+		}, `roleName "prod-velero" and roleNamePrefix "prod-velero-" are mutually exclusive: choose one`, nil},
+		{"chart mirror over http", func(c map[string]string) { c["velero-irsa:chartRepository"] = "http://charts.internal" }, `chartRepository "http://charts.internal" is not an https:// or oci:// repository URL`, nil},
+		{"static keys in overrides", func(c map[string]string) {
+			c["velero-irsa:valuesOverrides"] = `{"configuration":{"extraEnvVars":[{"name":"AWS_ACCESS_KEY_ID","value":"AKIA"}]}}`
+		}, "valuesOverrides.configuration.extraEnvVars[0] sets AWS_ACCESS_KEY_ID", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,7 +64,8 @@ func TestPlanSnapshots(t *testing.T) {
 }
 
 // planFiles renders the reviewable parts of one run: the trust and permission
-// policies as indented JSON, the Helm values as YAML, and the release options.
+// policies as indented JSON, the role's other settings, the Helm values as
+// YAML, and the release options.
 func planFiles(rec *pulumimock.Recorder) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, res := range rec.Resources() {
@@ -75,6 +76,13 @@ func planFiles(rec *pulumimock.Recorder) (map[string][]byte, error) {
 				return nil, err
 			}
 			files["trust-policy.json"] = b
+			// The rest of the role: name or prefix, path, permissions
+			// boundary, session length, description and tags.
+			role := res.Inputs.Mappable()
+			delete(role, "assumeRolePolicy")
+			if files["role.yaml"], err = toYAML(role); err != nil {
+				return nil, err
+			}
 		case "aws:iam/rolePolicy:RolePolicy":
 			b, err := indent(res.Inputs["policy"].StringValue())
 			if err != nil {
