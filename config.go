@@ -49,6 +49,11 @@ type stackConfig struct {
 	ChartRepository       string
 	ReleaseTimeoutSeconds int
 
+	// The deploy gate: how long to wait for Velero to validate each backup
+	// location, and whether to prove the path with a backup.
+	BackupLocationTimeoutSeconds int
+	VerifyBackup                 bool
+
 	// IAM role, with the guardrails organisations enforce (a permissions
 	// boundary, a fixed path, a name prefix).
 	RoleName                   string
@@ -189,15 +194,18 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 
 		RolePermissionsBoundaryArn: r.str("rolePermissionsBoundaryArn", ""),
 		ReleaseTimeoutSeconds:      r.integer("releaseTimeoutSeconds", components.DefaultReleaseTimeout),
-		IdentityMode:               r.str("identityMode", components.IdentityModeIRSA),
-		OidcProviderArn:            r.str("oidcProviderArn", ""),
-		OidcIssuerUrl:              r.str("oidcIssuerUrl", ""),
-		CreateOidcProvider:         r.boolean("createOidcProvider", false),
-		ClusterStack:               r.str("clusterStack", ""),
-		ClusterStackOutputs:        defaultStackOutputNames,
-		AssumeRoleArn:              r.str("assumeRoleArn", ""),
-		AwsProfile:                 r.str("awsProfile", ""),
-		KubeconfigContext:          r.str("kubeconfigContext", ""),
+
+		BackupLocationTimeoutSeconds: r.integer("backupLocationTimeoutSeconds", components.DefaultLocationTimeout),
+		VerifyBackup:                 r.boolean("verifyBackup", false),
+		IdentityMode:                 r.str("identityMode", components.IdentityModeIRSA),
+		OidcProviderArn:              r.str("oidcProviderArn", ""),
+		OidcIssuerUrl:                r.str("oidcIssuerUrl", ""),
+		CreateOidcProvider:           r.boolean("createOidcProvider", false),
+		ClusterStack:                 r.str("clusterStack", ""),
+		ClusterStackOutputs:          defaultStackOutputNames,
+		AssumeRoleArn:                r.str("assumeRoleArn", ""),
+		AwsProfile:                   r.str("awsProfile", ""),
+		KubeconfigContext:            r.str("kubeconfigContext", ""),
 	}
 	r.object("backupObjectTags", &c.BackupObjectTags)
 	r.object("tags", &c.Tags)

@@ -277,10 +277,13 @@ func TestStacks(t *testing.T) {
 					}
 				}
 			}
-			values := release.Inputs["values"].Mappable().(map[string]interface{})
-			bsl := values["configuration"].(map[string]interface{})["backupStorageLocation"].([]interface{})[0].(map[string]interface{})
-			if bsl["bucket"] != w.bucket || bsl["config"].(map[string]interface{})["region"] != w.region {
-				t.Errorf("backup location = %v, want bucket %s in %s", bsl, w.bucket, w.region)
+			location := rec.MustFind(t, "kubernetes:velero.io/v1:BackupStorageLocation", "velero-location-default")
+			if !strings.HasPrefix(location.Provider, urn(stack, "pulumi:providers:kubernetes", "cluster")+"::") {
+				t.Errorf("backup location provider = %q, want the explicit kubernetes provider", location.Provider)
+			}
+			spec := location.Inputs["spec"].Mappable().(map[string]interface{})
+			if spec["objectStorage"].(map[string]interface{})["bucket"] != w.bucket || spec["config"].(map[string]interface{})["region"] != w.region {
+				t.Errorf("backup location spec = %v, want bucket %s in %s", spec, w.bucket, w.region)
 			}
 
 			keys := []string{"roleArn", "roleName", "namespace", "serviceAccountName", "bucketName", "releaseName", "releaseStatus", "oidcProviderArn"}

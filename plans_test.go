@@ -89,6 +89,20 @@ func planFiles(rec *pulumimock.Recorder) (map[string][]byte, error) {
 				return nil, err
 			}
 			files["permission-policy.json"] = b
+		case "kubernetes:velero.io/v1:BackupStorageLocation", "kubernetes:velero.io/v1:Backup":
+			// Velero objects the program registers: the backup locations
+			// (one file, in registration order) and the verification backup.
+			b, err := toYAML(res.Inputs.Mappable())
+			if err != nil {
+				return nil, err
+			}
+			file := "backup-locations.yaml"
+			if res.Type == "kubernetes:velero.io/v1:Backup" {
+				file = "verify-backup.yaml"
+			} else if len(files[file]) > 0 {
+				b = append([]byte("---\n"), b...)
+			}
+			files[file] = append(files[file], b...)
 		case "kubernetes:helm.sh/v3:Release":
 			inputs := res.Inputs.Mappable()
 			values, err := toYAML(inputs["values"])

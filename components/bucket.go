@@ -106,8 +106,8 @@ func newManagedBucket(ctx *pulumi.Context, name string, s settings, field fieldF
 		Bucket: id,
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-				SseAlgorithm: field(func(r resolved) string { return sseAlgorithm(r.values.BucketKMSKeyARN) }),
-				KmsMasterKeyId: field(func(r resolved) string { return r.values.BucketKMSKeyARN }).ApplyT(func(key string) *string {
+				SseAlgorithm: field(func(r resolved) string { return sseAlgorithm(r.locations[0].KMSKeyARN) }),
+				KmsMasterKeyId: field(func(r resolved) string { return r.locations[0].KMSKeyARN }).ApplyT(func(key string) *string {
 					if key == "" {
 						return nil // SSE-S3 takes no key
 					}

@@ -11,10 +11,13 @@ import (
 )
 
 // NewVeleroIRSA creates the IAM role (trusting only Velero's ServiceAccount),
-// its least-privilege inline policy, and the Velero Helm release wired to use
-// it. Children are named "<name>-role", "<name>-policy" and "<name>-release"
-// and are parented to the component, so providers passed with
-// pulumi.Providers reach all of them.
+// its least-privilege inline policy, the Velero Helm release wired to use
+// it, and Velero's backup locations, each of which the deploy waits on until
+// Velero reports it Available (plus, with VerifyBackup, a verification
+// backup that must complete). Children are named "<name>-role",
+// "<name>-policy", "<name>-release", "<name>-location-<location>" and
+// "<name>-verify" and are parented to the component, so providers passed
+// with pulumi.Providers reach all of them.
 //
 // Plain fields of args are validated before anything is registered; Input
 // fields are validated as soon as they are known, and an invalid one
@@ -78,10 +81,35 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 	if err != nil {
 		return nil, err
 	}
+	if err := newBackupPath(ctx, name, s, plan, role.Arn, release, parent); err != nil {
+		return nil, err
+	}
 	if err := c.setOutputs(ctx, s, role, release, field); err != nil {
 		return nil, fmt.Errorf("registering VeleroIRSA %q outputs: %w", name, err)
 	}
 	return c, nil
+}
+
+// newBackupPath registers the backup locations once the release (which
+// brings Velero's CRDs and server) is deployed, and the verification backup
+// once every location is Available.
+//
+// A location is replaced, not patched, when its spec changes (the old object
+// is deleted first, as its name stays): a fresh object has no status, so the
+// deploy waits for Velero to validate the new spec instead of passing on the
+// phase the old one had. Deleting a BackupStorageLocation object deletes
+// nothing in the bucket, and Velero's backup sync brings the backups back.
+func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, release pulumi.Resource, parent pulumi.ResourceOption) error {
+	locations, err := newBackupLocations(ctx, name, s, plan, parent, pulumi.DependsOn([]pulumi.Resource{release}),
+		pulumi.DeleteBeforeReplace(true), pulumi.ReplaceOnChanges([]string{"spec"}))
+	if err != nil {
+		return err
+	}
+	if !s.verifyBackup {
+		return nil
+	}
+	_, err = newVerificationBackup(ctx, name, s, plan, roleARN, parent, pulumi.DependsOn(locations))
+	return err
 }
 
 // fieldFunc reads one string of the resolved plan as an output.

@@ -83,6 +83,7 @@ var documentCases = []struct {
 		Schedules: map[string]Schedule{"dr-copy": {Schedule: "0 4 * * *", StorageLocation: "dr-usw2"}},
 	}},
 	{name: "read-only", args: VeleroIRSAArgs{BackupAccessMode: "ReadOnly"}},
+	{name: "verify-backup", args: VeleroIRSAArgs{VerifyBackup: true, BackupLocationTimeoutSeconds: 600, Namespace: "backup"}},
 	{name: "pod-identity", args: VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity}, in: func(in inputs) inputs {
 		in.providerARN, in.issuerURL, in.account = "", "", testAccount
 		return in
@@ -118,6 +119,18 @@ func TestDocumentsGolden(t *testing.T) {
 			checkGolden(t, filepath.Join(dir, "trust.json"), indentJSON(t, r.trustPolicy))
 			checkGolden(t, filepath.Join(dir, "policy.json"), indentJSON(t, r.permissionPolicy))
 			checkGolden(t, filepath.Join(dir, "values.json"), marshalIndent(t, HelmValues(values)))
+			var locations []BackupStorageLocationObject
+			for _, l := range r.locations {
+				locations = append(locations, l.object(s.namespace, s.locationTimeout))
+			}
+			checkGolden(t, filepath.Join(dir, "locations.json"), marshalIndent(t, locations))
+			if s.verifyBackup {
+				backup, err := verificationBackup(r, values.RoleARN, s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkGolden(t, filepath.Join(dir, "verify-backup.json"), marshalIndent(t, backup))
+			}
 		})
 	}
 }

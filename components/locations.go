@@ -86,7 +86,8 @@ func (l resolvedLocation) policy() LocationPolicy {
 	return LocationPolicy{Name: l.name, Bucket: l.Bucket, Prefix: l.Prefix, ReadOnly: l.AccessMode == "ReadOnly", KMSKeyARN: l.KmsKeyArn}
 }
 
-// values is the chart's backupStorageLocation entry; never the default.
-func (l resolvedLocation) values() map[string]interface{} {
-	return bslEntry(l.name, l.Bucket, l.Prefix, l.Region, l.KmsKeyArn, l.AccessMode, false, "")
+// location is the BackupStorageLocation the component registers; never the
+// default.
+func (l resolvedLocation) location() storageLocation {
+	return storageLocation{Name: l.name, Bucket: l.Bucket, Prefix: l.Prefix, Region: l.Region, KMSKeyARN: l.KmsKeyArn, AccessMode: l.AccessMode}
 }

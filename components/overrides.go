@@ -55,6 +55,9 @@ func (s *settings) checkOverrides() error {
 	if v, ok := lookup(o, "configuration", "namespace"); ok && v != s.namespace {
 		return fmt.Errorf("valuesOverrides.configuration.namespace %v differs from namespace %q, where the backup location lives: set namespace instead", v, s.namespace)
 	}
+	if _, ok := o["backupsEnabled"]; ok {
+		return fmt.Errorf("valuesOverrides.backupsEnabled: the component registers the backup locations itself and waits for Velero to validate them, so the chart must render none; drop it")
+	}
 	for _, key := range []string{"backupStorageLocation", "volumeSnapshotLocation"} {
 		if _, ok := lookup(o, "configuration", key); ok {
 			return fmt.Errorf("valuesOverrides.configuration.%s: the locations are built from the component's bucket, prefix and region so that the IAM policy covers them; use those arguments", key)

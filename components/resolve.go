@@ -17,6 +17,8 @@ type resolved struct {
 	permissionPolicy        string
 	bucketPolicy            string      // TLS-only policy of a managed bucket
 	values                  ValuesInput // all but RoleARN, which the role supplies
+	// locations are the BackupStorageLocations, the main one first.
+	locations []storageLocation
 }
 
 // inputs are the Input fields of VeleroIRSAArgs once known.
@@ -51,10 +53,18 @@ func resolve(s settings, in inputs) (resolved, error) {
 	if err != nil {
 		return resolved{}, err
 	}
+	main := storageLocation{
+		Name: s.locationName, Bucket: in.bucket, Prefix: s.prefix, Region: in.region,
+		KMSKeyARN: in.bucketKey, AccessMode: s.accessMode, Default: true,
+	}
+	if len(s.objectTags) > 0 {
+		main.Tagging = taggingQuery(s.objectTags)
+	}
 	additional := make([]LocationPolicy, len(locations))
-	extraValues := make([]interface{}, len(locations))
+	all := []storageLocation{main}
 	for i, l := range locations {
-		additional[i], extraValues[i] = l.policy(), l.values()
+		additional[i] = l.policy()
+		all = append(all, l.location())
 	}
 	policy, err := PermissionPolicy(PolicyInput{
 		Partition:       provider.Partition,
@@ -83,23 +93,18 @@ func resolve(s settings, in inputs) (resolved, error) {
 			Namespace:          s.namespace,
 			ServiceAccountName: s.serviceAccount,
 			PluginImage:        s.pluginImage,
-			Bucket:             in.bucket,
 			Region:             in.region,
-			Prefix:             s.prefix,
 			LocationName:       s.locationName,
-			AccessMode:         s.accessMode,
 			Snapshots:          s.snapshots,
-			BucketKMSKeyARN:    in.bucketKey,
-			ObjectTags:         s.objectTags,
 			TokenAudience:      s.audience,
 			PodIdentity:        s.mode == IdentityModePodIdentity,
 			NodeAgent:          s.nodeAgent,
 			NodeAgentRequests:  s.nodeAgentRequests,
 			Schedules:          s.schedules,
 			Overrides:          s.overrides,
-			ExtraLocations:     extraValues,
 			FSGroup:            s.fsGroup,
 		},
+		locations: all,
 	}
 	if r.trustPolicy, err = trust.JSON(); err != nil {
 		return resolved{}, err

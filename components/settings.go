@@ -54,6 +54,8 @@ type settings struct {
 	overrides                        map[string]interface{}
 	locations                        map[string]BackupLocation
 	bucket                           *ManagedBucket
+	locationTimeout                  int
+	verifyBackup                     bool
 }
 
 // newSettings applies the defaults to args' plain fields and validates them.
@@ -89,6 +91,11 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		overrides:         a.ValuesOverrides,
 		locations:         a.AdditionalBackupLocations,
 		bucket:            a.CreateBucket,
+		locationTimeout:   DefaultLocationTimeout,
+		verifyBackup:      a.VerifyBackup,
+	}
+	if a.BackupLocationTimeoutSeconds != 0 {
+		s.locationTimeout = a.BackupLocationTimeoutSeconds
 	}
 	if a.FsGroup != nil {
 		s.fsGroup = *a.FsGroup
@@ -114,6 +121,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		func() error { return validateTags("tags", s.tags) },
 		s.checkNodeAgent,
 		s.checkLocations,
+		s.checkVerification,
 		s.checkBucket,
 		s.checkSchedules,
 		s.checkOverrides, // after checkVersions, which picks the plugin image
@@ -206,6 +214,18 @@ func (s *settings) checkRole() error {
 		if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "policy/") {
 			return fmt.Errorf("rolePermissionsBoundaryArn %q is not an IAM policy ARN: use arn:<partition>:iam::<account>:policy/<name>", s.boundary)
 		}
+	}
+	return nil
+}
+
+// checkVerification bounds the wait on Velero's verdict and refuses a
+// verification backup that Velero could not take.
+func (s *settings) checkVerification() error {
+	if s.locationTimeout < minLocationTimeout || s.locationTimeout > maxLocationTimeout {
+		return fmt.Errorf("backupLocationTimeoutSeconds %d is out of range: use %d–%d (default %d); Velero validates a location at start and then every minute", s.locationTimeout, minLocationTimeout, maxLocationTimeout, DefaultLocationTimeout)
+	}
+	if s.verifyBackup && s.accessMode == "ReadOnly" {
+		return fmt.Errorf("verifyBackup is true but backupAccessMode is ReadOnly: Velero takes no backups into a read-only location; turn verifyBackup off or make the location ReadWrite")
 	}
 	return nil
 }

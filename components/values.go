@@ -23,15 +23,12 @@ type ValuesInput struct {
 	Namespace          string
 	ServiceAccountName string
 	PluginImage        string
-	Bucket             string
-	Region             string
-	Prefix             string
-	LocationName       string
-	AccessMode         string
-	Snapshots          bool
-	BucketKMSKeyARN    string
-	// ObjectTags become the location's config.tagging query string.
-	ObjectTags map[string]string
+	// Region is the region of the EBS volumes, for the snapshot location.
+	Region string
+	// LocationName names the snapshot location and is the schedules'
+	// default backup location.
+	LocationName string
+	Snapshots    bool
 	// TokenAudience, when not the default, is annotated on the ServiceAccount.
 	TokenAudience string
 	FSGroup       int
@@ -44,8 +41,6 @@ type ValuesInput struct {
 	Schedules         map[string]Schedule
 	// Overrides are merged last (see VeleroIRSAArgs.ValuesOverrides).
 	Overrides map[string]interface{}
-	// ExtraLocations are more backupStorageLocation entries.
-	ExtraLocations []interface{}
 }
 
 // HelmValues builds the Velero chart values that make IRSA work (chart 7.x and
@@ -91,9 +86,18 @@ func HelmValues(in ValuesInput) map[string]interface{} {
 		// web identity token readable by Velero's non-root user.
 		"podSecurityContext": map[string]interface{}{"fsGroup": in.FSGroup},
 		"configuration": map[string]interface{}{
-			"backupStorageLocation":  append([]interface{}{backupLocation(in)}, in.ExtraLocations...),
+			// The component registers the BackupStorageLocations itself
+			// and waits for Velero to validate them (backuplocations.go);
+			// the chart renders none (backupsEnabled false) and keeps no
+			// placeholder entry.
+			"backupStorageLocation":  []interface{}{},
 			"volumeSnapshotLocation": snapshotLocations(in),
+			// The server marks the location of this name default when it
+			// starts (its flag defaults to "default"); naming the main
+			// location keeps it from flagging another one.
+			"defaultBackupStorageLocation": in.LocationName,
 		},
+		"backupsEnabled":   false,
 		"snapshotsEnabled": in.Snapshots,
 		"deployNodeAgent":  in.NodeAgent,
 	}
@@ -120,38 +124,6 @@ func HelmValues(in ValuesInput) map[string]interface{} {
 		values = mergeValues(values, in.Overrides)
 	}
 	return values
-}
-
-func backupLocation(in ValuesInput) map[string]interface{} {
-	tagging := ""
-	if len(in.ObjectTags) > 0 {
-		tagging = taggingQuery(in.ObjectTags)
-	}
-	return bslEntry(in.LocationName, in.Bucket, in.Prefix, in.Region, in.BucketKMSKeyARN, in.AccessMode, true, tagging)
-}
-
-// bslEntry is one entry of the chart's configuration.backupStorageLocation
-// list, with the AWS plugin's config keys.
-func bslEntry(name, bucket, prefix, region, kmsKey, accessMode string, isDefault bool, tagging string) map[string]interface{} {
-	config := map[string]interface{}{"region": region}
-	if kmsKey != "" {
-		config["kmsKeyId"] = kmsKey
-	}
-	if tagging != "" {
-		config["tagging"] = tagging
-	}
-	bsl := map[string]interface{}{
-		"name":       name,
-		"provider":   "aws",
-		"bucket":     bucket,
-		"default":    isDefault,
-		"accessMode": accessMode,
-		"config":     config,
-	}
-	if prefix != "" {
-		bsl["prefix"] = prefix
-	}
-	return bsl
 }
 
 // snapshotLocations is the EBS snapshot location, or an empty list when

@@ -70,6 +70,20 @@ type VeleroIRSAArgs struct {
 	// policy must allow the account's IAM policies to grant its use.
 	BucketKmsKeyArn pulumi.StringInput `pulumi:"bucketKmsKeyArn,optional"`
 
+	// BackupLocationTimeoutSeconds bounds how long a deploy waits for Velero
+	// to report each backup location Available (and the verification
+	// backup Completed) before it fails. Default 300; 60–3600. The
+	// component registers the BackupStorageLocations itself, annotated
+	// pulumi.com/waitFor "jsonpath={.status.phase}=Available", so a deploy
+	// only succeeds once Velero has validated its storage with the role.
+	BackupLocationTimeoutSeconds int `pulumi:"backupLocationTimeoutSeconds,optional"`
+	// VerifyBackup takes a backup of Velero's own namespace (no volume
+	// snapshots, kept 24h) once the locations are Available and waits for
+	// it to complete. Its name is a hash of the role, its policies and the
+	// main location, so a new one runs exactly when the wiring changes.
+	// Default false. Requires a ReadWrite main location.
+	VerifyBackup bool `pulumi:"verifyBackup,optional"`
+
 	// AdditionalBackupLocations are more backup locations by name, each
 	// covered by the role's policy with the access its mode needs
 	// (ReadOnly by default, see BackupLocation). Default none.

@@ -30,7 +30,10 @@ type Resource struct {
 	DependsOn []string
 	// RetainOnDelete is set when deleting the resource leaves it in place.
 	RetainOnDelete bool
-	Inputs         resource.PropertyMap
+	// DeleteBeforeReplace and ReplaceOnChanges are the replacement options.
+	DeleteBeforeReplace bool
+	ReplaceOnChanges    []string
+	Inputs              resource.PropertyMap
 }
 
 // Invoke is one function call (data source) seen by the mocks.
@@ -63,6 +66,8 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		rec.Parent = rpc.GetParent()
 		rec.Version = rpc.GetVersion()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
+		rec.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		rec.ReplaceOnChanges = rpc.GetReplaceOnChanges()
 		rec.DependsOn = append(rec.DependsOn, rpc.GetDependencies()...)
 		sort.Strings(rec.DependsOn)
 	}
@@ -88,6 +93,11 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 			partition, account, pathOf(args.Inputs), name))
 	case "aws:iam/rolePolicy:RolePolicy":
 		id = str(args.Inputs, "role") + ":" + str(args.Inputs, "name")
+	case "kubernetes:velero.io/v1:BackupStorageLocation":
+		// Velero's verdict once it has validated the location.
+		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{"phase": resource.NewStringProperty("Available")})
+	case "kubernetes:velero.io/v1:Backup":
+		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{"phase": resource.NewStringProperty("Completed")})
 	case "kubernetes:helm.sh/v3:Release":
 		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{
 			"name":      args.Inputs["name"],

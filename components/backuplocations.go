@@ -1,0 +1,176 @@
+package components
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// The component registers Velero's BackupStorageLocations itself, instead of
+// letting the chart render them, so that each one is a resource Pulumi waits
+// on: pulumi-kubernetes (4.18 and later) holds a resource carrying the
+// pulumi.com/waitFor annotation until the condition holds, for at most
+// pulumi.com/timeoutSeconds, and fails the update otherwise.
+// https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/await-logic/
+//
+// Velero validates a location when it sees it and then every
+// validationFrequency (one minute by default), setting status.phase to
+// Available or Unavailable, with the AWS error in status.message. A deploy
+// that succeeds therefore means Velero reached its bucket with the role.
+const (
+	waitForAnnotation = "pulumi.com/waitFor"
+	timeoutAnnotation = "pulumi.com/timeoutSeconds"
+	locationAvailable = "jsonpath={.status.phase}=Available"
+	backupCompleted   = "jsonpath={.status.phase}=Completed"
+
+	// DefaultLocationTimeout is how long a deploy waits, by default, for each
+	// backup location to become Available (and for the verification backup
+	// to complete).
+	DefaultLocationTimeout = 300
+	minLocationTimeout     = 60
+	maxLocationTimeout     = 3600
+
+	// verificationTTL is how long Velero keeps a verification backup; its
+	// garbage collection then deletes it, objects in the bucket included.
+	verificationTTL = "24h0m0s"
+)
+
+// storageLocation is one BackupStorageLocation the component registers.
+type storageLocation struct {
+	Name, Bucket, Prefix, Region string
+	KMSKeyARN, AccessMode        string
+	Tagging                      string // config.tagging, the main location only
+	Default                      bool
+}
+
+// spec is the location's spec with the AWS plugin's config keys
+// (velero-plugin-for-aws README, "Create a BackupStorageLocation").
+func (l storageLocation) spec() map[string]interface{} {
+	config := map[string]interface{}{"region": l.Region}
+	if l.KMSKeyARN != "" {
+		config["kmsKeyId"] = l.KMSKeyARN
+	}
+	if l.Tagging != "" {
+		config["tagging"] = l.Tagging
+	}
+	objectStorage := map[string]interface{}{"bucket": l.Bucket}
+	if l.Prefix != "" {
+		objectStorage["prefix"] = l.Prefix
+	}
+	spec := map[string]interface{}{
+		"provider":      "aws",
+		"objectStorage": objectStorage,
+		"config":        config,
+		"accessMode":    l.AccessMode,
+	}
+	if l.Default {
+		spec["default"] = true
+	}
+	return spec
+}
+
+// awaitedMetadata is the metadata of an object Pulumi waits on until
+// condition holds, for at most timeout seconds.
+func awaitedMetadata(name, namespace, condition string, timeout int) map[string]interface{} {
+	return map[string]interface{}{
+		"name":      name,
+		"namespace": namespace,
+		"labels":    map[string]interface{}{"app.kubernetes.io/managed-by": "pulumi"},
+		"annotations": map[string]interface{}{
+			waitForAnnotation: condition,
+			timeoutAnnotation: strconv.Itoa(timeout),
+		},
+	}
+}
+
+// BackupStorageLocationObject is a location as registered: metadata (with
+// the wait annotations) and spec. Exported for documentation and tests.
+type BackupStorageLocationObject struct {
+	Metadata map[string]interface{} `json:"metadata"`
+	Spec     map[string]interface{} `json:"spec"`
+}
+
+func (l storageLocation) object(namespace string, timeout int) BackupStorageLocationObject {
+	return BackupStorageLocationObject{
+		Metadata: awaitedMetadata(l.Name, namespace, locationAvailable, timeout),
+		Spec:     l.spec(),
+	}
+}
+
+// verificationBackup is the Backup that proves the whole path once the
+// locations are Available: Velero's own namespace only, no volume
+// snapshots or file-system backups, kept for verificationTTL. Its name is a
+// hash of the role, its documents and the main location, so a new one runs
+// exactly when the wiring changes.
+func verificationBackup(r resolved, roleARN string, s settings) (BackupStorageLocationObject, error) {
+	main := r.locations[0]
+	wiring, err := json.Marshal([]interface{}{roleARN, r.trustPolicy, r.permissionPolicy, main.Name, main.spec()})
+	if err != nil {
+		return BackupStorageLocationObject{}, fmt.Errorf("hashing the backup wiring: %w", err)
+	}
+	sum := sha256.Sum256(wiring)
+	name := "velero-irsa-verify-" + hex.EncodeToString(sum[:])[:12]
+	return BackupStorageLocationObject{
+		Metadata: awaitedMetadata(name, s.namespace, backupCompleted, s.locationTimeout),
+		Spec: map[string]interface{}{
+			"includedNamespaces":       []interface{}{s.namespace},
+			"includeClusterResources":  false,
+			"storageLocation":          main.Name,
+			"snapshotVolumes":          false,
+			"defaultVolumesToFsBackup": false,
+			"snapshotMoveData":         false,
+			"ttl":                      verificationTTL,
+		},
+	}, nil
+}
+
+// newBackupLocations registers every location, main first, in Velero's
+// namespace; each waits for Velero to report it Available.
+func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
+	names := append([]string{s.locationName}, sortedKeys(s.locations)...)
+	var out []pulumi.Resource
+	for i, loc := range names {
+		i := i
+		object := plan.ApplyT(func(v interface{}) BackupStorageLocationObject {
+			return v.(resolved).locations[i].object(s.namespace, s.locationTimeout)
+		})
+		bsl, err := newVeleroObject(ctx, backupStorageLocationKind, name+"-location-"+loc,
+			objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Metadata }),
+			objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Spec }),
+			opts...)
+		if err != nil {
+			return nil, fmt.Errorf("creating backup location %q: %w", loc, err)
+		}
+		out = append(out, bsl)
+	}
+	return out, nil
+}
+
+// newVerificationBackup registers the verification backup. Pulumi never
+// deletes it (RetainOnDelete): Velero's garbage collection expires it with
+// its data after verificationTTL, and a Backup object deleted directly would
+// only be re-created by Velero's backup sync from the bucket.
+func newVerificationBackup(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) (*veleroObject, error) {
+	object := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (BackupStorageLocationObject, error) {
+		return verificationBackup(v[0].(resolved), v[1].(string), s)
+	})
+	opts = append(opts, pulumi.RetainOnDelete(true))
+	backup, err := newVeleroObject(ctx, backupKind, name+"-verify",
+		objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Metadata }),
+		objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Spec }),
+		opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating verification backup: %w", err)
+	}
+	return backup, nil
+}
+
+func objectField(o pulumi.Output, get func(BackupStorageLocationObject) map[string]interface{}) pulumi.MapOutput {
+	return o.ApplyT(func(v interface{}) map[string]interface{} {
+		return get(v.(BackupStorageLocationObject))
+	}).(pulumi.MapOutput)
+}
