@@ -413,6 +413,11 @@ func TestBadConfig(t *testing.T) {
 			c["velero-irsa:roleName"] = "prod-velero"
 			c["velero-irsa:roleNamePrefix"] = "prod-velero-"
 		}, `roleName "prod-velero" and roleNamePrefix "prod-velero-" are mutually exclusive: choose one`, nil},
+		{"location timeout too short", func(c map[string]string) { c["velero-irsa:backupLocationTimeoutSeconds"] = "10" }, `backupLocationTimeoutSeconds 10 is out of range: use 60–3600`, nil},
+		{"verify a read-only location", func(c map[string]string) {
+			c["velero-irsa:verifyBackup"] = "true"
+			c["velero-irsa:backupAccessMode"] = "ReadOnly"
+		}, "verifyBackup is true but backupAccessMode is ReadOnly", nil},
 		{"chart mirror over http", func(c map[string]string) { c["velero-irsa:chartRepository"] = "http://charts.internal" }, `chartRepository "http://charts.internal" is not an https:// or oci:// repository URL`, nil},
 		{"static keys in overrides", func(c map[string]string) {
 			c["velero-irsa:valuesOverrides"] = `{"configuration":{"extraEnvVars":[{"name":"AWS_ACCESS_KEY_ID","value":"AKIA"}]}}`

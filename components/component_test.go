@@ -246,6 +246,11 @@ func TestComponentPodIdentity(t *testing.T) {
 	}
 	values, _ := json.Marshal(release.Inputs["values"].Mappable())
 	assertJSONEqualsGolden(t, string(values), filepath.Join(golden, "values.json"))
+	location := rec.MustFind(t, backupStorageLocationType, "velero-location-default")
+	assertJSONEqualsGolden(t, mustJSONString(t, []interface{}{map[string]interface{}{
+		"metadata": location.Inputs["metadata"].Mappable(),
+		"spec":     location.Inputs["spec"].Mappable(),
+	}}), filepath.Join(golden, "locations.json"))
 	invokes := rec.Invokes()
 	if len(invokes) != 1 {
 		t.Errorf("invokes = %v, want one sts:GetCallerIdentity", invokes)
@@ -415,4 +420,13 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func mustJSONString(t *testing.T, v interface{}) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

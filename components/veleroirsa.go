@@ -119,7 +119,8 @@ type VeleroIRSAArgs struct {
 	// credentials.useSecret true, another ServiceAccount name or namespace,
 	// serviceAccount.server.create false without the trusted name, the role
 	// annotation, initContainers without the AWS plugin, the backup and
-	// snapshot locations (extraObjects included), and values with their own
+	// snapshot locations (extraObjects and backupsEnabled included, as the
+	// component registers the backup locations), and values with their own
 	// argument (snapshotsEnabled, deployNodeAgent, schedules). So is every
 	// way to give Velero's pods other AWS credentials, because the AWS SDK
 	// prefers them to the role without a word: AWS credential, profile,
