@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/velero-irsa/velero-irsa/components/internal/kubebinding"
 )
 
 // The component registers Velero's BackupStorageLocations itself, instead of
@@ -138,7 +140,7 @@ func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulum
 		object := plan.ApplyT(func(v interface{}) BackupStorageLocationObject {
 			return v.(resolved).locations[i].object(s.namespace, s.locationTimeout)
 		})
-		bsl, err := newVeleroObject(ctx, backupStorageLocationKind, name+"-location-"+loc,
+		bsl, err := kubebinding.NewObject(ctx, veleroAPIVersion, backupStorageLocationKind, name+"-location-"+loc,
 			objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Metadata }),
 			objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Spec }),
 			opts...)
@@ -154,12 +156,12 @@ func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulum
 // deletes it (RetainOnDelete): Velero's garbage collection expires it with
 // its data after verificationTTL, and a Backup object deleted directly would
 // only be re-created by Velero's backup sync from the bucket.
-func newVerificationBackup(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) (*veleroObject, error) {
+func newVerificationBackup(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) (*kubebinding.Object, error) {
 	object := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (BackupStorageLocationObject, error) {
 		return verificationBackup(v[0].(resolved), v[1].(string), s)
 	})
 	opts = append(opts, pulumi.RetainOnDelete(true))
-	backup, err := newVeleroObject(ctx, backupKind, name+"-verify",
+	backup, err := kubebinding.NewObject(ctx, veleroAPIVersion, backupKind, name+"-verify",
 		objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Metadata }),
 		objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Spec }),
 		opts...)

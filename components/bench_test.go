@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/velero-irsa/velero-irsa/components/internal/kubebinding"
+
 	"github.com/velero-irsa/velero-irsa/internal/pulumimock"
 )
 
@@ -76,7 +78,7 @@ func BenchmarkDirect100(b *testing.B) {
 					in.RoleARN = arn
 					return HelmValues(in)
 				}).(pulumi.MapOutput)
-				if _, err := newHelmRelease(ctx, name+"-release", veleroReleaseArgs(s, values),
+				if _, err := kubebinding.NewRelease(ctx, name+"-release", veleroReleaseArgs(s, values),
 					pulumi.DependsOn([]pulumi.Resource{policy})); err != nil {
 					return err
 				}

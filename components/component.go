@@ -8,6 +8,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/velero-irsa/velero-irsa/components/internal/kubebinding"
 )
 
 // NewVeleroIRSA creates the IAM role (trusting only Velero's ServiceAccount),
@@ -144,13 +146,13 @@ func newPlan(ctx *pulumi.Context, name string, s settings, args *VeleroIRSAArgs,
 }
 
 // newVeleroRelease installs the chart with the plan's values and the role.
-func newVeleroRelease(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) (*helmRelease, error) {
+func newVeleroRelease(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) (*kubebinding.Release, error) {
 	values := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) map[string]interface{} {
 		in := v[0].(resolved).values
 		in.RoleARN = v[1].(string)
 		return HelmValues(in)
 	}).(pulumi.MapOutput)
-	release, err := newHelmRelease(ctx, name+"-release", veleroReleaseArgs(s, values), opts...)
+	release, err := kubebinding.NewRelease(ctx, name+"-release", veleroReleaseArgs(s, values), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating helm release: %w", err)
 	}
@@ -160,11 +162,11 @@ func newVeleroRelease(ctx *pulumi.Context, name string, s settings, plan pulumi.
 // veleroReleaseArgs are the Velero release's options: the pinned chart, its
 // namespace (created if missing), cleanup on failure, a timeout that fits the
 // CRD-upgrade hook, and a bounded history.
-func veleroReleaseArgs(s settings, values pulumi.MapInput) helmReleaseArgs {
-	return helmReleaseArgs{
+func veleroReleaseArgs(s settings, values pulumi.MapInput) kubebinding.ReleaseArgs {
+	return kubebinding.ReleaseArgs{
 		Chart:           pulumi.String("velero"),
 		Version:         pulumi.StringPtr(s.chartVersion),
-		RepositoryOpts:  helmRepositoryOptsArgs{Repo: pulumi.StringPtr(s.chartRepository)},
+		RepositoryOpts:  kubebinding.RepositoryOptsArgs{Repo: pulumi.StringPtr(s.chartRepository)},
 		Name:            pulumi.StringPtr(s.releaseName),
 		Namespace:       pulumi.StringPtr(s.namespace),
 		CreateNamespace: pulumi.BoolPtr(true),
@@ -176,7 +178,7 @@ func veleroReleaseArgs(s settings, values pulumi.MapInput) helmReleaseArgs {
 }
 
 // setOutputs fills in the component's outputs and registers them.
-func (c *VeleroIRSA) setOutputs(ctx *pulumi.Context, s settings, role *iam.Role, release *helmRelease, field fieldFunc) error {
+func (c *VeleroIRSA) setOutputs(ctx *pulumi.Context, s settings, role *iam.Role, release *kubebinding.Release, field fieldFunc) error {
 	c.RoleArn = role.Arn
 	c.RoleName = role.Name
 	c.Namespace = pulumi.String(s.namespace).ToStringOutput()

@@ -8,7 +8,7 @@ import (
 
 // TestLibraryDependencies keeps the heavy packages out of the library's
 // build: pulumi-eks (only its adapter subpackage may import it) and the
-// pulumi-kubernetes yaml and helm packages (see release.go for why).
+// pulumi-kubernetes packages (see package kubebinding for why).
 func TestLibraryDependencies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list")
@@ -20,8 +20,7 @@ func TestLibraryDependencies(t *testing.T) {
 	for _, pkg := range strings.Fields(string(out)) {
 		switch {
 		case strings.HasPrefix(pkg, "github.com/pulumi/pulumi-eks/"),
-			strings.HasPrefix(pkg, "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml"),
-			strings.HasPrefix(pkg, "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm"):
+			strings.HasPrefix(pkg, "github.com/pulumi/pulumi-kubernetes/"):
 			t.Errorf("package components depends on %s", pkg)
 		}
 	}
