@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -68,6 +69,7 @@ func TestPlanSnapshots(t *testing.T) {
 // YAML, and the release options.
 func planFiles(rec *pulumimock.Recorder) (map[string][]byte, error) {
 	files := map[string][]byte{}
+	var locations []pulumimock.Resource
 	for _, res := range rec.Resources() {
 		switch res.Type {
 		case "aws:iam/role:Role":
@@ -89,20 +91,14 @@ func planFiles(rec *pulumimock.Recorder) (map[string][]byte, error) {
 				return nil, err
 			}
 			files["permission-policy.json"] = b
-		case "kubernetes:velero.io/v1:BackupStorageLocation", "kubernetes:velero.io/v1:Backup":
-			// Velero objects the program registers: the backup locations
-			// (one file, in registration order) and the verification backup.
+		case "kubernetes:velero.io/v1:BackupStorageLocation":
+			locations = append(locations, res)
+		case "kubernetes:velero.io/v1:Backup":
 			b, err := toYAML(res.Inputs.Mappable())
 			if err != nil {
 				return nil, err
 			}
-			file := "backup-locations.yaml"
-			if res.Type == "kubernetes:velero.io/v1:Backup" {
-				file = "verify-backup.yaml"
-			} else if len(files[file]) > 0 {
-				b = append([]byte("---\n"), b...)
-			}
-			files[file] = append(files[file], b...)
+			files["verify-backup.yaml"] = b
 		case "kubernetes:helm.sh/v3:Release":
 			inputs := res.Inputs.Mappable()
 			values, err := toYAML(inputs["values"])
@@ -117,6 +113,19 @@ func planFiles(rec *pulumimock.Recorder) (map[string][]byte, error) {
 			}
 			files["helm-release.yaml"] = release
 		}
+	}
+	// The backup locations, one file, by name: the mocks see registrations
+	// in whatever order they arrive.
+	sort.Slice(locations, func(i, j int) bool { return locations[i].Name < locations[j].Name })
+	for i, res := range locations {
+		b, err := toYAML(res.Inputs.Mappable())
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			b = append([]byte("---\n"), b...)
+		}
+		files["backup-locations.yaml"] = append(files["backup-locations.yaml"], b...)
 	}
 	return files, nil
 }
