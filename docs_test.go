@@ -211,3 +211,26 @@ func TestReadmeEmbeddingExample(t *testing.T) {
 		t.Errorf("README's embedding snippet differs from components/example_test.go; copy the example's body into the README")
 	}
 }
+
+// TestReadmeTypeScriptExample keeps the README's TypeScript snippet a part of
+// the whole example program in components/plugin/examples/typescript.
+func TestReadmeTypeScriptExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("components/plugin/examples/typescript/index.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "```typescript\n"
+	start := strings.Index(string(readme), marker)
+	if start < 0 {
+		t.Fatal("README has no TypeScript example")
+	}
+	snippet := string(readme)[start+len(marker):]
+	snippet = snippet[:strings.Index(snippet, "```")]
+	if !strings.Contains(string(example), snippet) {
+		t.Errorf("README's TypeScript snippet is not part of components/plugin/examples/typescript/index.ts; copy it from there")
+	}
+}

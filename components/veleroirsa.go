@@ -134,7 +134,8 @@ type VeleroIRSAArgs struct {
 	// variables stay allowed. Default none.
 	ValuesOverrides map[string]interface{} `pulumi:"valuesOverrides,optional"`
 
-	// Namespace Velero is installed in; created if missing. Default "velero".
+	// Namespace is the namespace Velero is installed in; created if missing.
+	// Default "velero".
 	Namespace string `pulumi:"namespace,optional"`
 	// ServiceAccountName is the name of Velero's ServiceAccount, the only one
 	// the role trusts. Default "velero-server".
