@@ -186,7 +186,7 @@ type VeleroIRSAArgs struct {
 	RoleMaxSessionDurationSeconds int `pulumi:"roleMaxSessionDurationSeconds,optional"`
 	// RoleDescription is the role's description. Default names the cluster.
 	RoleDescription string `pulumi:"roleDescription,optional"`
-	// Tags are added to the IAM role. Default none.
+	// Tags are the IAM role's tags. Default none.
 	Tags map[string]string `pulumi:"tags,optional"`
 }
 

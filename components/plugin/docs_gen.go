@@ -46,7 +46,7 @@ func (x *Args) Annotate(a infer.Annotator) {
 	a.Describe(&x.RolePermissionsBoundaryArn, "An IAM policy ARN set as the role's permissions boundary. Default none.")
 	a.Describe(&x.RoleMaxSessionDurationSeconds, "The role's maximum session duration, 3600–43200. Default 3600 (the token webhook asks for one hour).")
 	a.Describe(&x.RoleDescription, "The role's description. Default names the cluster.")
-	a.Describe(&x.Tags, "Added to the IAM role. Default none.")
+	a.Describe(&x.Tags, "The IAM role's tags. Default none.")
 }
 
 // Annotate describes every field, from the doc comments of components.VeleroIRSA.
