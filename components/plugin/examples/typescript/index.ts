@@ -1,19 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as veleroirsa from "@pulumi/velero-irsa";
+import * as veleroirsa from "@velero-irsa/velero-irsa";
 
 const config = new pulumi.Config();
 const clusterName = config.require("clusterName");
 const region = config.require("region");
 
-const awsProvider = new aws.Provider("aws", { region });
+const awsProvider = new aws.Provider("aws", { region: region as aws.Region });
 const cluster = aws.eks.getClusterOutput({ name: clusterName }, { provider: awsProvider });
 const k8sProvider = new k8s.Provider("k8s", {
     kubeconfig: pulumi.jsonStringify({
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: "eks", cluster: { server: cluster.endpoint, "certificate-authority-data": cluster.certificateAuthority.data } }],
+        clusters: [{ name: "eks", cluster: { server: cluster.endpoint, "certificate-authority-data": cluster.certificateAuthorities[0].data } }],
         contexts: [{ name: "eks", context: { cluster: "eks", user: "eks" } }],
         "current-context": "eks",
         users: [{ name: "eks", user: { exec: {
