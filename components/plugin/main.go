@@ -16,8 +16,9 @@
 // Go program that embeds the library would inherit those requirements in its
 // module graph and downloads. Nested, the library's go.mod stays as it is,
 // for the price of a second go.mod/go.sum and a second go test in .ci/run.
-// Measured on 2 cores with empty build caches: the plugin builds in 91.4 s,
-// the program (go build . at the root) in 90.0 s.
+// Measured with .ci/measure-test-loop (2 cores, empty build caches, one run):
+// the plugin builds in 87.3 s, the program (go build . at the root) in
+// 83.5 s, 1.05 times as long.
 package main
 
 import (
