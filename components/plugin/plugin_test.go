@@ -320,3 +320,15 @@ func assertJSON(t *testing.T, got, path string) {
 		t.Errorf("document differs from %s:\ngot  %s\nwant %s", path, mustJSON(t, g), mustJSON(t, w))
 	}
 }
+
+// TestConstructIsThePlugins makes sure Construct requests reach the plugin's
+// own construct, which leaves registering the outputs to the library's
+// constructor, and not infer's, which would register them a second time
+// (the Go SDK skips a second call today; the engine would refuse it).
+func TestConstructIsThePlugins(t *testing.T) {
+	urn := presource.NewURN("test", "velero-irsa", "", "velero-irsa:index:Other", "x")
+	_, err := newServer(t, &pulumimock.Recorder{}).Construct(p.ConstructRequest{Urn: urn, Inputs: property.NewMap(nil)})
+	if err == nil || !strings.Contains(err.Error(), "unknown resource type velero-irsa:index:Other: this package serves velero-irsa:index:VeleroIRSA") {
+		t.Fatalf("err = %v; want the plugin's own construct to answer", err)
+	}
+}
