@@ -89,15 +89,16 @@ func awaitedMetadata(name, namespace, condition string, timeout int) map[string]
 	}
 }
 
-// BackupStorageLocationObject is a location as registered: metadata (with
-// the wait annotations) and spec. Exported for documentation and tests.
-type BackupStorageLocationObject struct {
+// veleroObject is a Velero object as the component registers it (a backup
+// location or the verification backup): metadata, with the wait
+// annotations, and spec. The golden files hold it as JSON.
+type veleroObject struct {
 	Metadata map[string]interface{} `json:"metadata"`
 	Spec     map[string]interface{} `json:"spec"`
 }
 
-func (l storageLocation) object(namespace string, timeout int) BackupStorageLocationObject {
-	return BackupStorageLocationObject{
+func (l storageLocation) object(namespace string, timeout int) veleroObject {
+	return veleroObject{
 		Metadata: awaitedMetadata(l.Name, namespace, locationAvailable, timeout),
 		Spec:     l.spec(),
 	}
@@ -108,15 +109,15 @@ func (l storageLocation) object(namespace string, timeout int) BackupStorageLoca
 // snapshots or file-system backups, kept for verificationTTL. Its name is a
 // hash of the role, its documents and the main location, so a new one runs
 // exactly when the wiring changes.
-func verificationBackup(r resolved, roleARN string, s settings) (BackupStorageLocationObject, error) {
+func verificationBackup(r resolved, roleARN string, s settings) (veleroObject, error) {
 	main := r.locations[0]
 	wiring, err := json.Marshal([]interface{}{roleARN, r.trustPolicy, r.permissionPolicy, main.Name, main.spec()})
 	if err != nil {
-		return BackupStorageLocationObject{}, fmt.Errorf("hashing the backup wiring: %w", err)
+		return veleroObject{}, fmt.Errorf("hashing the backup wiring: %w", err)
 	}
 	sum := sha256.Sum256(wiring)
 	name := "velero-irsa-verify-" + hex.EncodeToString(sum[:])[:12]
-	return BackupStorageLocationObject{
+	return veleroObject{
 		Metadata: awaitedMetadata(name, s.namespace, backupCompleted, s.locationTimeout),
 		Spec: map[string]interface{}{
 			"includedNamespaces":       []interface{}{s.namespace},
@@ -137,12 +138,12 @@ func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulum
 	var out []pulumi.Resource
 	for i, loc := range names {
 		i := i
-		object := plan.ApplyT(func(v interface{}) BackupStorageLocationObject {
+		object := plan.ApplyT(func(v interface{}) veleroObject {
 			return v.(resolved).locations[i].object(s.namespace, s.locationTimeout)
 		})
 		bsl, err := kubebinding.NewObject(ctx, veleroAPIVersion, backupStorageLocationKind, name+"-location-"+loc,
-			objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Metadata }),
-			objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Spec }),
+			objectField(object, func(o veleroObject) map[string]interface{} { return o.Metadata }),
+			objectField(object, func(o veleroObject) map[string]interface{} { return o.Spec }),
 			opts...)
 		if err != nil {
 			return nil, fmt.Errorf("creating backup location %q: %w", loc, err)
@@ -157,13 +158,13 @@ func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulum
 // its data after verificationTTL, and a Backup object deleted directly would
 // only be re-created by Velero's backup sync from the bucket.
 func newVerificationBackup(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) (*kubebinding.Object, error) {
-	object := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (BackupStorageLocationObject, error) {
+	object := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (veleroObject, error) {
 		return verificationBackup(v[0].(resolved), v[1].(string), s)
 	})
 	opts = append(opts, pulumi.RetainOnDelete(true))
 	backup, err := kubebinding.NewObject(ctx, veleroAPIVersion, backupKind, name+"-verify",
-		objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Metadata }),
-		objectField(object, func(o BackupStorageLocationObject) map[string]interface{} { return o.Spec }),
+		objectField(object, func(o veleroObject) map[string]interface{} { return o.Metadata }),
+		objectField(object, func(o veleroObject) map[string]interface{} { return o.Spec }),
 		opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating verification backup: %w", err)
@@ -171,8 +172,8 @@ func newVerificationBackup(ctx *pulumi.Context, name string, s settings, plan pu
 	return backup, nil
 }
 
-func objectField(o pulumi.Output, get func(BackupStorageLocationObject) map[string]interface{}) pulumi.MapOutput {
+func objectField(o pulumi.Output, get func(veleroObject) map[string]interface{}) pulumi.MapOutput {
 	return o.ApplyT(func(v interface{}) map[string]interface{} {
-		return get(v.(BackupStorageLocationObject))
+		return get(v.(veleroObject))
 	}).(pulumi.MapOutput)
 }

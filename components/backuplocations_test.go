@@ -54,7 +54,7 @@ func TestComponentBackupLocations(t *testing.T) {
 
 	// The same objects as the reviewed golden file of the documents test,
 	// with this test's namespace and timeout.
-	var want []BackupStorageLocationObject
+	var want []veleroObject
 	readGoldenJSON(t, filepath.Join("testdata", "documents", "additional-locations", "locations.json"), &want)
 	var locationURNs []string
 	for i, name := range []string{"default", "dr-usw2", "old-cluster.src"} {

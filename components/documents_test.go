@@ -119,7 +119,7 @@ func TestDocumentsGolden(t *testing.T) {
 			checkGolden(t, filepath.Join(dir, "trust.json"), indentJSON(t, r.trustPolicy))
 			checkGolden(t, filepath.Join(dir, "policy.json"), indentJSON(t, r.permissionPolicy))
 			checkGolden(t, filepath.Join(dir, "values.json"), marshalIndent(t, HelmValues(values)))
-			var locations []BackupStorageLocationObject
+			var locations []veleroObject
 			for _, l := range r.locations {
 				locations = append(locations, l.object(s.namespace, s.locationTimeout))
 			}
