@@ -234,3 +234,26 @@ func TestReadmeTypeScriptExample(t *testing.T) {
 		t.Errorf("README's TypeScript snippet is not part of components/plugin/examples/typescript/index.ts; copy it from there")
 	}
 }
+
+// TestReadmeYAMLExample keeps the README's Pulumi YAML snippet a part of the
+// whole example program in components/plugin/examples/yaml.
+func TestReadmeYAMLExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("components/plugin/examples/yaml/Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "<!-- example: components/plugin/examples/yaml/Pulumi.yaml -->\n```yaml\n"
+	start := strings.Index(string(readme), marker)
+	if start < 0 {
+		t.Fatal("README has no Pulumi YAML example marker")
+	}
+	snippet := string(readme)[start+len(marker):]
+	snippet = snippet[:strings.Index(snippet, "```")]
+	if !strings.Contains(string(example), snippet) {
+		t.Errorf("README's Pulumi YAML snippet is not part of components/plugin/examples/yaml/Pulumi.yaml; copy it from there")
+	}
+}
