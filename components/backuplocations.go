@@ -141,10 +141,7 @@ func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulum
 		object := plan.ApplyT(func(v interface{}) veleroObject {
 			return v.(resolved).locations[i].object(s.namespace, s.locationTimeout)
 		})
-		bsl, err := kubebinding.NewObject(ctx, veleroAPIVersion, backupStorageLocationKind, name+"-location-"+loc,
-			objectField(object, func(o veleroObject) map[string]interface{} { return o.Metadata }),
-			objectField(object, func(o veleroObject) map[string]interface{} { return o.Spec }),
-			opts...)
+		bsl, err := registerObject(ctx, backupStorageLocationKind, name+"-location-"+loc, object, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("creating backup location %q: %w", loc, err)
 		}
@@ -162,18 +159,23 @@ func newVerificationBackup(ctx *pulumi.Context, name string, s settings, plan pu
 		return verificationBackup(v[0].(resolved), v[1].(string), s)
 	})
 	opts = append(opts, pulumi.RetainOnDelete(true))
-	backup, err := kubebinding.NewObject(ctx, veleroAPIVersion, backupKind, name+"-verify",
-		objectField(object, func(o veleroObject) map[string]interface{} { return o.Metadata }),
-		objectField(object, func(o veleroObject) map[string]interface{} { return o.Spec }),
-		opts...)
+	backup, err := registerObject(ctx, backupKind, name+"-verify", object, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating verification backup: %w", err)
 	}
 	return backup, nil
 }
 
-func objectField(o pulumi.Output, get func(veleroObject) map[string]interface{}) pulumi.MapOutput {
-	return o.ApplyT(func(v interface{}) map[string]interface{} {
-		return get(v.(veleroObject))
-	}).(pulumi.MapOutput)
+// registerObject registers a velero.io/v1 object whose metadata and spec
+// come from an output holding a veleroObject.
+func registerObject(ctx *pulumi.Context, kind, name string, object pulumi.Output, opts ...pulumi.ResourceOption) (*kubebinding.Object, error) {
+	field := func(get func(veleroObject) map[string]interface{}) pulumi.MapOutput {
+		return object.ApplyT(func(v interface{}) map[string]interface{} {
+			return get(v.(veleroObject))
+		}).(pulumi.MapOutput)
+	}
+	return kubebinding.NewObject(ctx, veleroAPIVersion, kind, name,
+		field(func(o veleroObject) map[string]interface{} { return o.Metadata }),
+		field(func(o veleroObject) map[string]interface{} { return o.Spec }),
+		opts...)
 }
