@@ -117,3 +117,77 @@ func TestOverridesKeepOrdinaryValues(t *testing.T) {
 func awsPlugin() m {
 	return m{"name": "velero-plugin-for-aws", "image": "velero/velero-plugin-for-aws:v1.14.0", "volumeMounts": l{m{"mountPath": "/target", "name": "plugins"}}}
 }
+
+// TestOverridesKeepWiring covers overrides that do not set a refused value
+// but remove one the component sets: a null (which Helm reads as "delete
+// the key") or a non-map in place of a map brings back the chart's default,
+// and the chart's defaults are a credentials file and an unannotated
+// ServiceAccount. Rendering chart 12.1.0 with credentials: null puts
+// AWS_SHARED_CREDENTIALS_FILE into the server container.
+func TestOverridesKeepWiring(t *testing.T) {
+	cases := []struct {
+		name string
+		args VeleroIRSAArgs
+		want string
+	}{
+		{"credentials null", VeleroIRSAArgs{ValuesOverrides: m{"credentials": nil}},
+			"valuesOverrides.credentials is null, which removes credentials.useSecret, a value the component sets (false keeps the chart from mounting a credentials file, which makes the AWS plugin drop the role's token): set the keys you need inside it instead of replacing it"},
+		{"credentials a string", VeleroIRSAArgs{ValuesOverrides: m{"credentials": "none"}},
+			"valuesOverrides.credentials is a string, which removes credentials.useSecret"},
+		{"service accounts null", VeleroIRSAArgs{ValuesOverrides: m{"serviceAccount": nil}},
+			"valuesOverrides.serviceAccount is null, which removes serviceAccount.server.create, a value the component sets (true makes the chart render the ServiceAccount the role trusts)"},
+		{"server account null", VeleroIRSAArgs{ValuesOverrides: m{"serviceAccount": m{"server": nil}}},
+			"valuesOverrides.serviceAccount.server is null, which removes serviceAccount.server.create"},
+		{"server account null, pod identity", VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity, ValuesOverrides: m{"serviceAccount": m{"server": nil}}},
+			"valuesOverrides.serviceAccount.server is null, which removes serviceAccount.server.create"},
+		{"configuration null", VeleroIRSAArgs{ValuesOverrides: m{"configuration": nil}},
+			"valuesOverrides.configuration is null, which removes configuration.backupStorageLocation, a value the component sets (the component registers the backup locations itself; the chart's list must stay empty)"},
+		{"pod security context null", VeleroIRSAArgs{ValuesOverrides: m{"podSecurityContext": nil}},
+			`valuesOverrides.podSecurityContext is null, which removes podSecurityContext.fsGroup, a value the component sets (it makes the projected token readable by Velero's non-root user, set with fsGroup): set the keys you need inside it instead of replacing it`},
+		{"fsGroup null", VeleroIRSAArgs{ValuesOverrides: m{"podSecurityContext": m{"fsGroup": nil}}},
+			"valuesOverrides.podSecurityContext.fsGroup is null, which removes podSecurityContext.fsGroup, a value the component sets (it makes the projected token readable by Velero's non-root user, set with fsGroup): drop the null"},
+		{"fsGroup changed", VeleroIRSAArgs{ValuesOverrides: m{"podSecurityContext": m{"fsGroup": 1000}}},
+			"valuesOverrides.podSecurityContext.fsGroup is 1000: set fsGroup instead, so the node agent gets the same group"},
+		{"node agent security context null", VeleroIRSAArgs{DeployNodeAgent: true, ValuesOverrides: m{"nodeAgent": m{"podSecurityContext": nil}}},
+			"valuesOverrides.nodeAgent.podSecurityContext is null, which removes nodeAgent.podSecurityContext.fsGroup"},
+		{"node agent fsGroup changed", VeleroIRSAArgs{DeployNodeAgent: true, ValuesOverrides: m{"nodeAgent": m{"podSecurityContext": m{"fsGroup": 0}}}},
+			"valuesOverrides.nodeAgent.podSecurityContext.fsGroup is 0: set fsGroup instead"},
+		{"another default location", VeleroIRSAArgs{ValuesOverrides: m{"configuration": m{"defaultBackupStorageLocation": "legacy"}}},
+			`valuesOverrides.configuration.defaultBackupStorageLocation is legacy: the default location is the main one, "default", which the component registers and validates; set backupLocationName instead`},
+		{"ServiceAccount not created, trusted name", VeleroIRSAArgs{ValuesOverrides: m{"serviceAccount": m{"server": m{"create": false, "name": "velero-server"}}}},
+			`valuesOverrides.serviceAccount.server.create is false: the chart would not render Velero's ServiceAccount, so nothing vouches for its annotations (one naming another role overrides the component's) and the pods could run as another identity; drop it, the component creates "velero-server"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := newSettings(&tc.args)
+			if err == nil {
+				t.Fatalf("newSettings accepted overrides %v; want error containing %q", tc.args.ValuesOverrides, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %q\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestOverridesMayRestateWiring accepts overrides that write a wired value
+// out as the component sets it, or null a map the component does not need.
+func TestOverridesMayRestateWiring(t *testing.T) {
+	cases := []struct {
+		name string
+		args VeleroIRSAArgs
+	}{
+		{"fsGroup as decoded from YAML", VeleroIRSAArgs{DeployNodeAgent: true, ValuesOverrides: m{"podSecurityContext": m{"fsGroup": 65534.0, "runAsNonRoot": true}, "nodeAgent": m{"podSecurityContext": m{"fsGroup": 65534}}}}},
+		{"main location as default", VeleroIRSAArgs{BackupLocationName: "primary", ValuesOverrides: m{"configuration": m{"defaultBackupStorageLocation": "primary", "features": "EnableCSI"}}}},
+		{"node agent map null without the node agent", VeleroIRSAArgs{ValuesOverrides: m{"nodeAgent": nil}}},
+		{"node agent resources null", VeleroIRSAArgs{DeployNodeAgent: true, ValuesOverrides: m{"nodeAgent": m{"resources": nil}}}},
+		{"annotations null under pod identity", VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity, ValuesOverrides: m{"serviceAccount": m{"server": m{"annotations": nil, "labels": m{"team": "platform"}}}}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := newSettings(&tc.args); err != nil {
+				t.Errorf("newSettings refused overrides %v: %v", tc.args.ValuesOverrides, err)
+			}
+		})
+	}
+}

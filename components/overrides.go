@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"strings"
 )
 
 // Value overrides let users set anything the chart offers (resources,
@@ -39,9 +40,7 @@ func (s *settings) checkOverrides() error {
 		return fmt.Errorf("valuesOverrides.serviceAccount.server.name %v differs from serviceAccountName %q, the only ServiceAccount the role trusts: set serviceAccountName instead", v, s.serviceAccount)
 	}
 	if v, ok := lookup(o, "serviceAccount", "server", "create"); ok && v != true {
-		if name, named := lookup(o, "serviceAccount", "server", "name"); !named || name != s.serviceAccount {
-			return fmt.Errorf("valuesOverrides.serviceAccount.server.create is %v without serviceAccount.server.name %q: the pods would run as a ServiceAccount the role does not trust", v, s.serviceAccount)
-		}
+		return fmt.Errorf("valuesOverrides.serviceAccount.server.create is %v: the chart would not render Velero's ServiceAccount, so nothing vouches for its annotations (one naming another role overrides the component's) and the pods could run as another identity; drop it, the component creates %q", v, s.serviceAccount)
 	}
 	if annotations, ok := lookup(o, "serviceAccount", "server", "annotations"); ok {
 		m, isMap := annotations.(map[string]interface{})
@@ -63,12 +62,122 @@ func (s *settings) checkOverrides() error {
 			return fmt.Errorf("valuesOverrides.configuration.%s: the locations are built from the component's bucket, prefix and region so that the IAM policy covers them; use those arguments", key)
 		}
 	}
+	if err := s.checkWiringKept(); err != nil {
+		return err
+	}
 	if v, ok := o["initContainers"]; ok {
 		if !hasPlugin(v, s.pluginImage) {
 			return fmt.Errorf("valuesOverrides.initContainers replaces the init containers without the AWS plugin: include {name: velero-plugin-for-aws, image: %s, volumeMounts: [{mountPath: /target, name: plugins}]} and add your plugins after it, or set pluginImage", s.pluginImage)
 		}
 	}
 	return nil
+}
+
+// wiredValue is a chart value the component sets that no override may
+// remove, directly or by nulling (or replacing with a non-map) a map above
+// it; why says what it carries and what to set instead.
+type wiredValue struct {
+	path []string
+	why  string
+}
+
+// wiredValues are the values the component sets for the identity wiring and
+// the backup locations. Changing one of them to another value is refused by
+// the checks above; this list catches their removal. A null map in Helm
+// values deletes the whole map, and the chart's defaults then apply: without
+// credentials.useSecret false the chart mounts a credentials file (and the
+// AWS plugin drops the role's token), without serviceAccount.server the
+// ServiceAccount loses the role annotation and its trusted name.
+func (s *settings) wiredValues() []wiredValue {
+	list := []wiredValue{
+		{[]string{"credentials", "useSecret"}, "false keeps the chart from mounting a credentials file, which makes the AWS plugin drop the role's token"},
+		{[]string{"serviceAccount", "server", "create"}, "true makes the chart render the ServiceAccount the role trusts"},
+		{[]string{"serviceAccount", "server", "name"}, fmt.Sprintf("%q is the only ServiceAccount the role trusts, set with serviceAccountName", s.serviceAccount)},
+		{[]string{"podSecurityContext", "fsGroup"}, "it makes the projected token readable by Velero's non-root user, set with fsGroup"},
+		{[]string{"configuration", "backupStorageLocation"}, "the component registers the backup locations itself; the chart's list must stay empty"},
+		{[]string{"configuration", "volumeSnapshotLocation"}, "the snapshot location follows snapshotsEnabled and region, which the IAM policy covers"},
+		{[]string{"configuration", "defaultBackupStorageLocation"}, fmt.Sprintf("%q, the main location, is the one the server marks default, set with backupLocationName", s.locationName)},
+		{[]string{"backupsEnabled"}, "false keeps the chart from rendering backup locations the component does not validate"},
+	}
+	if s.mode == IdentityModeIRSA {
+		list = append(list, wiredValue{[]string{"serviceAccount", "server", "annotations"}, "they carry " + roleARNAnnotation + ", which IRSA needs"})
+	}
+	if s.nodeAgent {
+		list = append(list, wiredValue{[]string{"nodeAgent", "podSecurityContext", "fsGroup"}, "it makes the projected token readable in the node agent pods, set with fsGroup"})
+	}
+	return list
+}
+
+// checkWiringKept refuses overrides that remove a wired value, or change
+// one that has an argument of its own.
+func (s *settings) checkWiringKept() error {
+	for _, w := range s.wiredValues() {
+		at, removed := removedBy(s.overrides, w.path)
+		if !removed {
+			continue
+		}
+		fix := "drop the null"
+		if at != strings.Join(w.path, ".") {
+			fix = "set the keys you need inside it instead of replacing it"
+		}
+		v, _ := lookup(s.overrides, strings.Split(at, ".")...)
+		return fmt.Errorf("valuesOverrides.%s is %s, which removes %s, a value the component sets (%s): %s", at, describe(v), strings.Join(w.path, "."), w.why, fix)
+	}
+	if v, ok := lookup(s.overrides, "podSecurityContext", "fsGroup"); ok && !sameInt(v, s.fsGroup) {
+		return fmt.Errorf("valuesOverrides.podSecurityContext.fsGroup is %v: set fsGroup instead, so the node agent gets the same group", v)
+	}
+	if v, ok := lookup(s.overrides, "nodeAgent", "podSecurityContext", "fsGroup"); ok && !sameInt(v, s.fsGroup) {
+		return fmt.Errorf("valuesOverrides.nodeAgent.podSecurityContext.fsGroup is %v: set fsGroup instead, so the server gets the same group", v)
+	}
+	if v, ok := lookup(s.overrides, "configuration", "defaultBackupStorageLocation"); ok && v != s.locationName {
+		return fmt.Errorf("valuesOverrides.configuration.defaultBackupStorageLocation is %v: the default location is the main one, %q, which the component registers and validates; set backupLocationName instead", v, s.locationName)
+	}
+	return nil
+}
+
+// describe names an override value's kind for an error message.
+func describe(v interface{}) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []interface{}:
+		return "a list"
+	case string:
+		return "a string"
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+// sameInt compares a value decoded from YAML, JSON or a Pulumi property
+// (an int or a float64) with an int.
+func sameInt(v interface{}, want int) bool {
+	switch n := v.(type) {
+	case int:
+		return n == want
+	case int64:
+		return n == int64(want)
+	case float64:
+		return n == float64(want)
+	}
+	return false
+}
+
+// removedBy reports whether the overrides remove the value at path: a null
+// at the path or above it, or a non-map above it. at is the overridden path.
+func removedBy(o map[string]interface{}, path []string) (at string, removed bool) {
+	cur := o
+	for i, key := range path {
+		v, ok := cur[key]
+		if !ok {
+			return "", false
+		}
+		next, isMap := v.(map[string]interface{})
+		if v == nil || (i < len(path)-1 && !isMap) {
+			return strings.Join(path[:i+1], "."), true
+		}
+		cur = next
+	}
+	return "", false
 }
 
 // hasPlugin reports whether an initContainers list holds the AWS plugin

@@ -117,11 +117,14 @@ type VeleroIRSAArgs struct {
 	// nodeSelector, tolerations, metrics, an image registry mirror, more
 	// plugins. Overrides that would break the identity wiring are refused:
 	// credentials.useSecret true, another ServiceAccount name or namespace,
-	// serviceAccount.server.create false without the trusted name, the role
-	// annotation, initContainers without the AWS plugin, the backup and
-	// snapshot locations (extraObjects and backupsEnabled included, as the
-	// component registers the backup locations), and values with their own
-	// argument (snapshotsEnabled, deployNodeAgent, schedules). So is every
+	// serviceAccount.server.create false, the role annotation,
+	// initContainers without the AWS plugin, the backup and snapshot
+	// locations (extraObjects, backupsEnabled and another
+	// configuration.defaultBackupStorageLocation included, as the component
+	// registers the backup locations), another podSecurityContext.fsGroup,
+	// values with their own argument (snapshotsEnabled, deployNodeAgent,
+	// schedules), and a null or non-map that would remove any of these
+	// (credentials: null brings back the chart's credentials file). So is every
 	// way to give Velero's pods other AWS credentials, because the AWS SDK
 	// prefers them to the role without a word: AWS credential, profile,
 	// credentials-file, role, token, credentials-endpoint and endpoint-URL
