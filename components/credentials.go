@@ -109,10 +109,45 @@ func checkCredentialPaths(o map[string]interface{}) error {
 			return err
 		}
 	}
+	if at, found := findKey(o, skipContainersAnnotation, "valuesOverrides"); found {
+		return fmt.Errorf("%s is set: the EKS Pod Identity Webhook injects neither the role's web identity token nor the pod identity credentials into the containers it names, and the AWS SDK in them falls back to the node's instance role; drop it", at)
+	}
 	if v, ok := o["extraObjects"]; ok {
 		return checkExtraObjects(v)
 	}
 	return nil
+}
+
+// skipContainersAnnotation is the pod annotation that keeps the EKS Pod
+// Identity Webhook from injecting AWS credentials into the listed
+// containers (https://github.com/aws/amazon-eks-pod-identity-webhook,
+// "skip-containers" in the README's pod example; the EKS pod identity agent
+// uses it on its own DaemonSet).
+const skipContainersAnnotation = "eks.amazonaws.com/skip-containers"
+
+// findKey looks for a map key anywhere below v, in maps and lists, and
+// returns its value path. The chart reads pod annotations from several
+// values (podAnnotations, metrics.podAnnotations and others, changing with
+// the chart version), so the whole tree is searched.
+func findKey(v interface{}, key, at string) (string, bool) {
+	switch x := v.(type) {
+	case map[string]interface{}:
+		if _, ok := x[key]; ok {
+			return at + "." + key, true
+		}
+		for _, k := range sortedKeys(x) {
+			if p, ok := findKey(x[k], key, at+"."+k); ok {
+				return p, true
+			}
+		}
+	case []interface{}:
+		for i, item := range x {
+			if p, ok := findKey(item, key, fmt.Sprintf("%s[%d]", at, i)); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 // checkEnv checks an env value in list form ([{name, value|valueFrom}]) or

@@ -74,6 +74,10 @@ func TestOverridesRefuseCredentials(t *testing.T) {
 			"valuesOverrides.extraObjects[1] is a VolumeSnapshotLocation"},
 		{"templated kind", m{"extraObjects": l{m{"kind": "{{ .Values.kind }}"}}},
 			`valuesOverrides.extraObjects[0].kind "{{ .Values.kind }}" is a template: write the kind literally`},
+		{"webhook told to skip the server", m{"podAnnotations": m{"eks.amazonaws.com/skip-containers": "velero"}},
+			"valuesOverrides.podAnnotations.eks.amazonaws.com/skip-containers is set: the EKS Pod Identity Webhook injects neither the role's web identity token nor the pod identity credentials into the containers it names, and the AWS SDK in them falls back to the node's instance role; drop it"},
+		{"webhook told to skip, metrics annotations", m{"metrics": m{"podAnnotations": m{"eks.amazonaws.com/skip-containers": "node-agent"}}},
+			"valuesOverrides.metrics.podAnnotations.eks.amazonaws.com/skip-containers is set"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,6 +106,7 @@ func TestOverridesKeepOrdinaryValues(t *testing.T) {
 		{"a directory that only starts like home", m{"extraVolumeMounts": l{m{"name": "cache", "mountPath": "/homework"}}}},
 		{"extra plugin after the AWS one", m{"initContainers": l{awsPlugin(), m{"name": "velero-plugin-example", "image": "registry.example.com/p:v1", "env": l{env("HTTPS_PROXY")}, "volumeMounts": l{m{"mountPath": "/target", "name": "plugins"}}}}}},
 		{"chart defaults written out", m{"credentials": m{"useSecret": false, "secretContents": m{}, "existingSecret": "", "extraEnvVars": m{}, "extraSecretRef": ""}}},
+		{"other pod annotations", m{"podAnnotations": m{"eks.amazonaws.com/token-expiration": "3600", "cluster-autoscaler.kubernetes.io/safe-to-evict": "true"}, "configuration": m{"extraArgs": l{"--log-level=debug"}}}},
 		{"other extra objects", m{"extraObjects": l{m{"apiVersion": "v1", "kind": "ConfigMap", "metadata": m{"name": "notes"}}}}},
 		{"scheduling and resources", m{"resources": m{"limits": m{"memory": "1Gi"}}, "nodeSelector": m{"kubernetes.io/os": "linux"}, "tolerations": l{m{"operator": "Exists"}}, "metrics": m{"enabled": true}, "image": m{"repository": "registry.example.com/velero/velero"}}},
 	}
@@ -152,6 +157,8 @@ func TestOverridesKeepWiring(t *testing.T) {
 			"valuesOverrides.nodeAgent.podSecurityContext is null, which removes nodeAgent.podSecurityContext.fsGroup"},
 		{"node agent fsGroup changed", VeleroIRSAArgs{DeployNodeAgent: true, ValuesOverrides: m{"nodeAgent": m{"podSecurityContext": m{"fsGroup": 0}}}},
 			"valuesOverrides.nodeAgent.podSecurityContext.fsGroup is 0: set fsGroup instead"},
+		{"another default location flag", VeleroIRSAArgs{ValuesOverrides: m{"configuration": m{"extraArgs": l{"--log-level=debug", "--default-backup-storage-location=legacy"}}}},
+			`valuesOverrides.configuration.extraArgs[1] is "--default-backup-storage-location=legacy": the default location is the main one, "default"`},
 		{"another default location", VeleroIRSAArgs{ValuesOverrides: m{"configuration": m{"defaultBackupStorageLocation": "legacy"}}},
 			`valuesOverrides.configuration.defaultBackupStorageLocation is legacy: the default location is the main one, "default", which the component registers and validates; set backupLocationName instead`},
 		{"ServiceAccount not created, trusted name", VeleroIRSAArgs{ValuesOverrides: m{"serviceAccount": m{"server": m{"create": false, "name": "velero-server"}}}},

@@ -129,6 +129,14 @@ func (s *settings) checkWiringKept() error {
 	if v, ok := lookup(s.overrides, "nodeAgent", "podSecurityContext", "fsGroup"); ok && !sameInt(v, s.fsGroup) {
 		return fmt.Errorf("valuesOverrides.nodeAgent.podSecurityContext.fsGroup is %v: set fsGroup instead, so the server gets the same group", v)
 	}
+	if args, ok := lookup(s.overrides, "configuration", "extraArgs"); ok {
+		list, _ := args.([]interface{})
+		for i, a := range list {
+			if arg, _ := a.(string); strings.HasPrefix(arg, "--default-backup-storage-location") {
+				return fmt.Errorf("valuesOverrides.configuration.extraArgs[%d] is %q: the default location is the main one, %q, which the component registers and validates; set backupLocationName instead", i, arg, s.locationName)
+			}
+		}
+	}
 	if v, ok := lookup(s.overrides, "configuration", "defaultBackupStorageLocation"); ok && v != s.locationName {
 		return fmt.Errorf("valuesOverrides.configuration.defaultBackupStorageLocation is %v: the default location is the main one, %q, which the component registers and validates; set backupLocationName instead", v, s.locationName)
 	}

@@ -132,8 +132,10 @@ type VeleroIRSAArgs struct {
 	// nodeAgent.extraEnvVars, upgradeCRDsJob.extraEnvVars and init
 	// containers' env, in list and map form; envFrom in init containers;
 	// credentials.extraSecretRef, credentials.extraEnvVars,
-	// credentials.secretContents and credentials.existingSecret; and volume
-	// mounts at a home directory or an .aws folder. Region, proxy and retry
+	// credentials.secretContents and credentials.existingSecret; volume
+	// mounts at a home directory or an .aws folder; and the pod annotation
+	// eks.amazonaws.com/skip-containers, anywhere, which keeps the role's
+	// credentials out of the containers it names. Region, proxy and retry
 	// variables stay allowed. Default none.
 	ValuesOverrides map[string]interface{} `pulumi:"valuesOverrides,optional"`
 
