@@ -120,7 +120,8 @@ type VeleroIRSAArgs struct {
 	// serviceAccount.server.create false, the role annotation,
 	// initContainers without the AWS plugin, the backup and snapshot
 	// locations (extraObjects, backupsEnabled and another
-	// configuration.defaultBackupStorageLocation included, as the component
+	// configuration.defaultBackupStorageLocation or
+	// --default-backup-storage-location flag included, as the component
 	// registers the backup locations), another podSecurityContext.fsGroup,
 	// values with their own argument (snapshotsEnabled, deployNodeAgent,
 	// schedules), and a null or non-map that would remove any of these
