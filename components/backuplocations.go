@@ -39,7 +39,15 @@ const (
 	// verificationTTL is how long Velero keeps a verification backup; its
 	// garbage collection then deletes it, objects in the bucket included.
 	verificationTTL = "24h0m0s"
+
+	// wiringLabel carries the hash of what a verification backup proves.
+	wiringLabel = "velero-irsa/wiring"
 )
+
+// verificationReplaceOnChanges makes a new verification backup (under a
+// new name) whenever its labels (the wiring hash) or its spec change; an
+// update in place would not make Velero run it again.
+var verificationReplaceOnChanges = []string{"metadata.labels", "spec"}
 
 // storageLocation is one BackupStorageLocation the component registers.
 type storageLocation struct {
@@ -76,10 +84,10 @@ func (l storageLocation) spec() map[string]interface{} {
 }
 
 // awaitedMetadata is the metadata of an object Pulumi waits on until
-// condition holds, for at most timeout seconds.
+// condition holds, for at most timeout seconds. An empty name leaves the
+// object to pulumi-kubernetes' auto-naming.
 func awaitedMetadata(name, namespace, condition string, timeout int) map[string]interface{} {
-	return map[string]interface{}{
-		"name":      name,
+	metadata := map[string]interface{}{
 		"namespace": namespace,
 		"labels":    map[string]interface{}{"app.kubernetes.io/managed-by": "pulumi"},
 		"annotations": map[string]interface{}{
@@ -87,6 +95,10 @@ func awaitedMetadata(name, namespace, condition string, timeout int) map[string]
 			timeoutAnnotation: strconv.Itoa(timeout),
 		},
 	}
+	if name != "" {
+		metadata["name"] = name
+	}
+	return metadata
 }
 
 // veleroObject is a Velero object as the component registers it (a backup
@@ -106,9 +118,17 @@ func (l storageLocation) object(namespace string, timeout int) veleroObject {
 
 // verificationBackup is the Backup that proves the whole path once the
 // locations are Available: Velero's own namespace only, no volume
-// snapshots or file-system backups, kept for verificationTTL. Its name is a
-// hash of the role, its documents and the main location, so a new one runs
-// exactly when the wiring changes.
+// snapshots or file-system backups, kept for verificationTTL. Its
+// wiringLabel is a hash of the role, its documents and the main location;
+// a change replaces the backup, so a new one runs exactly when the wiring
+// changes.
+//
+// It has no fixed name: pulumi-kubernetes names it <resource name>-<random>
+// when it is created, and again on every replacement. A name derived from
+// the wiring alone would already be taken after pulumi destroy and up, or
+// after verifyBackup goes off and on, since the old Backup stays (Pulumi
+// retains it, and Velero's backup sync would re-create it from the bucket
+// anyway) until its TTL expires; creating an object that exists fails.
 func verificationBackup(r resolved, roleARN string, s settings) (veleroObject, error) {
 	main := r.locations[0]
 	wiring, err := json.Marshal([]interface{}{roleARN, r.trustPolicy, r.permissionPolicy, main.Name, main.spec()})
@@ -116,9 +136,10 @@ func verificationBackup(r resolved, roleARN string, s settings) (veleroObject, e
 		return veleroObject{}, fmt.Errorf("hashing the backup wiring: %w", err)
 	}
 	sum := sha256.Sum256(wiring)
-	name := "velero-irsa-verify-" + hex.EncodeToString(sum[:])[:12]
+	metadata := awaitedMetadata("", s.namespace, backupCompleted, s.locationTimeout)
+	metadata["labels"].(map[string]interface{})[wiringLabel] = hex.EncodeToString(sum[:])[:12]
 	return veleroObject{
-		Metadata: awaitedMetadata(name, s.namespace, backupCompleted, s.locationTimeout),
+		Metadata: metadata,
 		Spec: map[string]interface{}{
 			"includedNamespaces":       []interface{}{s.namespace},
 			"includeClusterResources":  false,
@@ -129,6 +150,21 @@ func verificationBackup(r resolved, roleARN string, s settings) (veleroObject, e
 			"ttl":                      verificationTTL,
 		},
 	}, nil
+}
+
+// checkVerificationName refuses a component name that cannot name the
+// verification backup: pulumi-kubernetes names it after the resource,
+// "<name>-verify-" and eight random characters, and a Backup's name must be
+// a Kubernetes name.
+func checkVerificationName(name string, s settings) error {
+	if !s.verifyBackup {
+		return nil
+	}
+	example := name + "-verify-0a1b2c3d"
+	if len(example) > 253 || !dns1123Subdomain.MatchString(example) {
+		return fmt.Errorf("the component's name %q cannot name the verification backup (%q would not be a valid Kubernetes name): with verifyBackup, use lowercase letters, digits, '-' and '.', starting with a letter or digit", name, example)
+	}
+	return nil
 }
 
 // newBackupLocations registers every location, main first, in Velero's
@@ -158,7 +194,7 @@ func newVerificationBackup(ctx *pulumi.Context, name string, s settings, plan pu
 	object := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (veleroObject, error) {
 		return verificationBackup(v[0].(resolved), v[1].(string), s)
 	})
-	opts = append(opts, pulumi.RetainOnDelete(true))
+	opts = append(opts, pulumi.RetainOnDelete(true), pulumi.ReplaceOnChanges(verificationReplaceOnChanges))
 	backup, err := registerObject(ctx, backupKind, name+"-verify", object, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating verification backup: %w", err)

@@ -85,8 +85,15 @@ func TestComponentBackupLocations(t *testing.T) {
 
 	backup := rec.MustFind(t, backupType, "velero-verify")
 	metadata := backup.Inputs["metadata"].Mappable().(map[string]interface{})
-	if name := metadata["name"].(string); !strings.HasPrefix(name, "velero-irsa-verify-") || len(name) != len("velero-irsa-verify-")+12 {
-		t.Errorf("verification backup name = %q, want velero-irsa-verify-<12 hex digits>", name)
+	if name, named := metadata["name"]; named {
+		t.Errorf("verification backup has the fixed name %v; pulumi-kubernetes must name it (a fixed name is taken again after destroy and up)", name)
+	}
+	labels, _ := metadata["labels"].(map[string]interface{})
+	if hash, _ := labels[wiringLabel].(string); len(hash) != 12 || len(labels) != 2 {
+		t.Errorf("verification backup labels = %v, want app.kubernetes.io/managed-by and %s: <12 hex digits>", labels, wiringLabel)
+	}
+	if !reflect.DeepEqual(backup.ReplaceOnChanges, []string{"metadata.labels", "spec"}) || backup.DeleteBeforeReplace {
+		t.Errorf("verification backup replaceOnChanges %v deleteBeforeReplace %v; want a new backup (created before the old one is released) when the wiring label or the spec changes", backup.ReplaceOnChanges, backup.DeleteBeforeReplace)
 	}
 	pulumimock.AssertInputs(t, backup, map[string]interface{}{
 		"kind": "Backup",
@@ -113,9 +120,9 @@ func TestComponentBackupLocations(t *testing.T) {
 	}
 }
 
-// TestVerificationBackupName checks that the name follows the wiring: the
+// TestVerificationBackupWiring checks that the wiring label follows the
 // role, its documents and the main location, and nothing else.
-func TestVerificationBackupName(t *testing.T) {
+func TestVerificationBackupWiring(t *testing.T) {
 	s, err := newSettings(&VeleroIRSAArgs{VerifyBackup: true})
 	if err != nil {
 		t.Fatal(err)
@@ -129,11 +136,11 @@ func TestVerificationBackupName(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return b.Metadata["name"].(string)
+		return b.Metadata["labels"].(map[string]interface{})[wiringLabel].(string)
 	}
 	base := name(r, testRoleARN)
 	if again := name(r, testRoleARN); again != base {
-		t.Errorf("same wiring, different names: %s and %s", base, again)
+		t.Errorf("same wiring, different hashes: %s and %s", base, again)
 	}
 	changes := map[string]func(resolved) (resolved, string){
 		"role":   func(r resolved) (resolved, string) { return r, testRoleARN + "-2" },
@@ -146,8 +153,28 @@ func TestVerificationBackupName(t *testing.T) {
 	}
 	for what, change := range changes {
 		if got := name(change(r)); got == base {
-			t.Errorf("changing the %s keeps the verification backup name %s; a new verification must run", what, got)
+			t.Errorf("changing the %s keeps the wiring hash %s; a new verification must run", what, got)
 		}
+	}
+}
+
+// TestVerificationName refuses, with verifyBackup, a component name that
+// would give the verification backup an invalid Kubernetes name.
+func TestVerificationName(t *testing.T) {
+	s, err := newSettings(&VeleroIRSAArgs{VerifyBackup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `the component's name "Velero_Prod" cannot name the verification backup ("Velero_Prod-verify-0a1b2c3d" would not be a valid Kubernetes name)`
+	if err := checkVerificationName("Velero_Prod", s); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("checkVerificationName = %v, want %q", err, want)
+	}
+	if err := checkVerificationName("velero-prod", s); err != nil {
+		t.Errorf("checkVerificationName refused a valid name: %v", err)
+	}
+	s.verifyBackup = false
+	if err := checkVerificationName("Velero_Prod", s); err != nil {
+		t.Errorf("checkVerificationName refused a name without verifyBackup: %v", err)
 	}
 }
 

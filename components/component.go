@@ -35,6 +35,9 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 	if err != nil {
 		return nil, fmt.Errorf("VeleroIRSA %q: %w", name, err)
 	}
+	if err := checkVerificationName(name, s); err != nil {
+		return nil, fmt.Errorf("VeleroIRSA %q: %w", name, err)
+	}
 
 	c := &VeleroIRSA{}
 	if err := ctx.RegisterComponentResource(VeleroIRSAType, name, c, opts...); err != nil {

@@ -79,9 +79,11 @@ type VeleroIRSAArgs struct {
 	BackupLocationTimeoutSeconds int `pulumi:"backupLocationTimeoutSeconds,optional"`
 	// VerifyBackup takes a backup of Velero's own namespace (no volume
 	// snapshots, kept 24h) once the locations are Available and waits for
-	// it to complete. Its name is a hash of the role, its policies and the
-	// main location, so a new one runs exactly when the wiring changes.
-	// Default false. Requires a ReadWrite main location.
+	// it to complete. It is labelled velero-irsa/wiring with a hash of the
+	// role, its policies and the main location, and replaced (a new backup,
+	// named "<name>-verify-<random>" by pulumi-kubernetes) exactly when that
+	// hash changes. Default false. Requires a ReadWrite main location and a
+	// component name that is a valid Kubernetes name.
 	VerifyBackup bool `pulumi:"verifyBackup,optional"`
 
 	// AdditionalBackupLocations are more backup locations by name, each
