@@ -109,6 +109,13 @@ func checkCredentialPaths(o map[string]interface{}) error {
 			return err
 		}
 	}
+	for _, p := range [][]string{{"hostAliases"}, {"nodeAgent", "hostAliases"}} {
+		if v, ok := lookup(o, p...); ok {
+			if err := checkHostAliases("valuesOverrides."+strings.Join(p, "."), v); err != nil {
+				return err
+			}
+		}
+	}
 	if at, found := findKey(o, skipContainersAnnotation, "valuesOverrides"); found {
 		return fmt.Errorf("%s is set: the EKS Pod Identity Webhook injects neither the role's web identity token nor the pod identity credentials into the containers it names, and the AWS SDK in them falls back to the node's instance role; drop it", at)
 	}
@@ -116,6 +123,38 @@ func checkCredentialPaths(o map[string]interface{}) error {
 		return checkExtraObjects(v)
 	}
 	return nil
+}
+
+// checkHostAliases refuses /etc/hosts entries (chart 10.0.1 and later) for
+// AWS endpoints: pointing sts.amazonaws.com elsewhere lets whoever answers
+// there hand Velero any credentials (with a CA bundle that trusts them),
+// and a private endpoint is reached through DNS, not a hosts entry.
+func checkHostAliases(field string, v interface{}) error {
+	aliases, _ := v.([]interface{})
+	for i, item := range aliases {
+		alias, _ := item.(map[string]interface{})
+		names, _ := alias["hostnames"].([]interface{})
+		for j, n := range names {
+			name, _ := n.(string)
+			if awsHostname(name) {
+				return fmt.Errorf("%s[%d].hostnames[%d] is %q, an AWS endpoint: a hosts entry would send Velero's STS and S3 calls, and so its credentials, to another address; drop it (use DNS or a VPC endpoint with private DNS)", field, i, j, name)
+			}
+		}
+	}
+	return nil
+}
+
+// awsHostname reports whether a hostname belongs to AWS service endpoints
+// (amazonaws.com, amazonaws.com.cn, api.aws, and the ISO partitions' c2s.ic.gov
+// and sc2s.sgov.gov).
+func awsHostname(name string) bool {
+	name = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
+	for _, domain := range []string{"amazonaws.com", "amazonaws.com.cn", "api.aws", "c2s.ic.gov", "sc2s.sgov.gov"} {
+		if name == domain || strings.HasSuffix(name, "."+domain) {
+			return true
+		}
+	}
+	return false
 }
 
 // skipContainersAnnotation is the pod annotation that keeps the EKS Pod

@@ -136,7 +136,8 @@ type VeleroIRSAArgs struct {
 	// containers' env, in list and map form; envFrom in init containers;
 	// credentials.extraSecretRef, credentials.extraEnvVars,
 	// credentials.secretContents and credentials.existingSecret; volume
-	// mounts at a home directory or an .aws folder; and the pod annotation
+	// mounts at a home directory or an .aws folder; hostAliases (and
+	// nodeAgent.hostAliases) for AWS endpoints; and the pod annotation
 	// eks.amazonaws.com/skip-containers, anywhere, which keeps the role's
 	// credentials out of the containers it names. Region, proxy and retry
 	// variables stay allowed. Default none.
