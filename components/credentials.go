@@ -84,7 +84,7 @@ func credentialEnvReason(name string) (string, bool) {
 // checkCredentialPaths refuses every override that could hand Velero's pods
 // credentials other than the role's, naming the value path, the variable
 // and the reason.
-func checkCredentialPaths(o map[string]interface{}) error {
+func checkCredentialPaths(o map[string]interface{}, serviceAccount string) error {
 	for _, c := range credentialValues {
 		if v, ok := lookup(o, "credentials", c.key); ok && !isEmptyValue(v) {
 			return fmt.Errorf("valuesOverrides.credentials.%s is set: it %s; Velero must reach AWS only through the component's role, so drop it", c.key, c.reason)
@@ -119,8 +119,11 @@ func checkCredentialPaths(o map[string]interface{}) error {
 	if at, found := findKey(o, skipContainersAnnotation, "valuesOverrides"); found {
 		return fmt.Errorf("%s is set: the EKS Pod Identity Webhook injects neither the role's web identity token nor the pod identity credentials into the containers it names, and the AWS SDK in them falls back to the node's instance role; drop it", at)
 	}
+	if at, found := findKey(o, skipWebhookLabel, "valuesOverrides"); found {
+		return fmt.Errorf("%s is set: the EKS Pod Identity Webhook leaves pods with this label alone, so Velero would get neither the role's token nor the pod identity credentials and would fall back to the node's instance role; drop it", at)
+	}
 	if v, ok := o["extraObjects"]; ok {
-		return checkExtraObjects(v)
+		return checkExtraObjects(v, serviceAccount)
 	}
 	return nil
 }
@@ -164,29 +167,17 @@ func awsHostname(name string) bool {
 // uses it on its own DaemonSet).
 const skipContainersAnnotation = "eks.amazonaws.com/skip-containers"
 
+// skipWebhookLabel is the pod label that keeps the EKS Pod Identity Webhook
+// away from a pod altogether: the webhook configuration EKS installs
+// (iam-for-pods.amazonaws.com) selects pods where it does not exist.
+const skipWebhookLabel = "eks.amazonaws.com/skip-pod-identity-webhook"
+
 // findKey looks for a map key anywhere below v, in maps and lists, and
 // returns its value path. The chart reads pod annotations from several
 // values (podAnnotations, metrics.podAnnotations and others, changing with
 // the chart version), so the whole tree is searched.
 func findKey(v interface{}, key, at string) (string, bool) {
-	switch x := v.(type) {
-	case map[string]interface{}:
-		if _, ok := x[key]; ok {
-			return at + "." + key, true
-		}
-		for _, k := range sortedKeys(x) {
-			if p, ok := findKey(x[k], key, at+"."+k); ok {
-				return p, true
-			}
-		}
-	case []interface{}:
-		for i, item := range x {
-			if p, ok := findKey(item, key, fmt.Sprintf("%s[%d]", at, i)); ok {
-				return p, true
-			}
-		}
-	}
-	return "", false
+	return findPath(v, at, func(k string, _ interface{}) bool { return k == key })
 }
 
 // checkEnv checks an env value in list form ([{name, value|valueFrom}]) or
@@ -203,6 +194,9 @@ func checkEnv(field string, v interface{}) error {
 		}
 	case map[string]interface{}:
 		for _, name := range sortedKeys(env) {
+			if !envMapName.MatchString(name) {
+				return fmt.Errorf("%s has the variable name %q: charts 7.0.0 to 9.1.2 write map-form names unquoted, so quotes, '#', spaces or ':' would change the name Velero gets; use letters, digits, '_', '.' and '-'", field, name)
+			}
 			if reason, bad := credentialEnvReason(name); bad {
 				return envError(field+"."+name, name, reason)
 			}
@@ -224,7 +218,7 @@ func checkMounts(field string, v interface{}) error {
 		m, _ := item.(map[string]interface{})
 		p, _ := m["mountPath"].(string)
 		if credentialsMountPath(p) {
-			return fmt.Errorf("%s[%d].mountPath %q is a home directory or an .aws folder, where the AWS SDK reads credentials files that would replace the component's role: mount it elsewhere", field, i, p)
+			return fmt.Errorf("%s[%d].mountPath %q is a home directory, an .aws folder or /etc (whose passwd file says where home is), where the AWS SDK reads credentials files that would replace the component's role: mount it elsewhere", field, i, p)
 		}
 	}
 	return nil
@@ -232,6 +226,11 @@ func checkMounts(field string, v interface{}) error {
 
 func credentialsMountPath(p string) bool {
 	clean := path.Clean("/" + p)
+	// A new /etc/passwd gives the container's user another home directory,
+	// and so another ~/.aws.
+	if clean == "/" || clean == "/etc" || clean == "/etc/passwd" {
+		return true
+	}
 	for _, home := range []string{"/root", "/home"} {
 		if clean == home || strings.HasPrefix(clean, home+"/") {
 			return true
@@ -264,25 +263,6 @@ func checkContainers(field string, v interface{}) error {
 			if err := checkMounts(at+".volumeMounts", mounts); err != nil {
 				return err
 			}
-		}
-	}
-	return nil
-}
-
-// checkExtraObjects refuses backup and snapshot locations among the chart's
-// extraObjects: a location can name a credentials Secret of its own
-// (spec.credential), and the role's policy covers only the component's
-// locations.
-func checkExtraObjects(v interface{}) error {
-	list, _ := v.([]interface{})
-	for i, item := range list {
-		obj, _ := item.(map[string]interface{})
-		kind, _ := obj["kind"].(string)
-		if strings.Contains(kind, "{{") {
-			return fmt.Errorf("valuesOverrides.extraObjects[%d].kind %q is a template: write the kind literally, so the component can tell it is not a backup or snapshot location", i, kind)
-		}
-		if strings.EqualFold(kind, "BackupStorageLocation") || strings.EqualFold(kind, "VolumeSnapshotLocation") {
-			return fmt.Errorf("valuesOverrides.extraObjects[%d] is a %s: locations can carry credentials of their own (spec.credential) and must be covered by the role's policy; use backupLocationName, additionalBackupLocations and snapshotsEnabled instead", i, kind)
 		}
 	}
 	return nil

@@ -33,7 +33,10 @@ func (s *settings) checkOverrides() error {
 	if v, ok := lookup(o, "credentials", "useSecret"); ok && v != false {
 		return fmt.Errorf("valuesOverrides.credentials.useSecret is %v: with a credentials file the AWS plugin ignores the role's web identity token and Velero silently runs with other credentials; it must stay false", v)
 	}
-	if err := checkCredentialPaths(o); err != nil {
+	if err := checkCredentialPaths(o, s.serviceAccount); err != nil {
+		return err
+	}
+	if err := checkLineBreaks(o, "valuesOverrides"); err != nil {
 		return err
 	}
 	if v, ok := lookup(o, "serviceAccount", "server", "name"); ok && v != s.serviceAccount {

@@ -94,6 +94,13 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		locationTimeout:   DefaultLocationTimeout,
 		verifyBackup:      a.VerifyBackup,
 	}
+	if a.ValuesOverrides != nil {
+		plain, err := plainValues(a.ValuesOverrides, "valuesOverrides")
+		if err != nil {
+			return settings{}, err
+		}
+		s.overrides = plain.(map[string]interface{})
+	}
 	if a.BackupLocationTimeoutSeconds != 0 {
 		s.locationTimeout = a.BackupLocationTimeoutSeconds
 	}

@@ -136,11 +136,22 @@ type VeleroIRSAArgs struct {
 	// containers' env, in list and map form; envFrom in init containers;
 	// credentials.extraSecretRef, credentials.extraEnvVars,
 	// credentials.secretContents and credentials.existingSecret; volume
-	// mounts at a home directory or an .aws folder; hostAliases (and
-	// nodeAgent.hostAliases) for AWS endpoints; and the pod annotation
-	// eks.amazonaws.com/skip-containers, anywhere, which keeps the role's
-	// credentials out of the containers it names. Region, proxy and retry
-	// variables stay allowed. Default none.
+	// mounts at a home directory, an .aws folder or /etc; hostAliases (and
+	// nodeAgent.hostAliases) for AWS endpoints; the pod annotation
+	// eks.amazonaws.com/skip-containers and the pod label
+	// eks.amazonaws.com/skip-pod-identity-webhook, anywhere, which keep the
+	// role's credentials out of the pods; and extra objects that run as, or
+	// hold a token of, Velero's ServiceAccount. Region, proxy and retry
+	// variables stay allowed.
+	//
+	// The values must be plain data (maps with string keys, lists,
+	// strings, numbers, booleans; typed Go maps and slices are copied into
+	// that shape), without line breaks except in extraObjects and
+	// metrics.prometheusRule.spec (the chart writes other values unquoted,
+	// where a line break would add YAML of its own), with map-form env names
+	// of letters, digits, '_', '.' and '-', and with extraObjects written as
+	// literal maps (no "{{" templates; Lists are checked item by item).
+	// Default none.
 	ValuesOverrides map[string]interface{} `pulumi:"valuesOverrides,optional"`
 
 	// Namespace is the namespace Velero is installed in; created if missing.

@@ -1,0 +1,108 @@
+package components
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// TestOverridesRefuseHiddenPaths covers overrides that reach Velero's pods
+// by the way the chart renders them rather than by their key: a line break
+// in a value written unquoted, a location hidden in a List or behind a
+// template, map-form env names that YAML reads differently, typed Go values
+// the checks could not walk, the webhook's opt-out label, and extra objects
+// running as Velero's ServiceAccount. Rendering chart 12.1.0 with the first
+// case puts envFrom into the server, node agent and CRD-upgrade containers.
+func TestOverridesRefuseHiddenPaths(t *testing.T) {
+	bsl := m{"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation", "metadata": m{"name": "other"}, "spec": m{"credential": m{"name": "keys", "key": "cloud"}}}
+	cases := []struct {
+		name      string
+		overrides map[string]interface{}
+		want      string
+	}{
+		{"line break in an unquoted value", m{"image": m{"pullPolicy": "IfNotPresent\n          envFrom:\n          - secretRef:\n              name: aws-keys"}},
+			`valuesOverrides.image.pullPolicy "IfNotPresent\n          envFrom:\n          - secretRef:\n              name: aws-keys" has a line break: the chart writes some values unquoted, where a line break adds YAML of its own to the manifest (envFrom, for one); remove it`},
+		{"unicode line separator", m{"dnsPolicy": "ClusterFirst\u2028envFrom: []"},
+			`valuesOverrides.dnsPolicy "ClusterFirst\u2028envFrom: []" has a line break`},
+		{"line break in a key", m{"podAnnotations": m{"a\nb": "c"}},
+			`valuesOverrides.podAnnotations has the key "a\nb" with a line break`},
+		{"location inside a List", m{"extraObjects": l{m{"apiVersion": "v1", "kind": "List", "items": l{m{"kind": "ConfigMap"}, bsl}}}},
+			"valuesOverrides.extraObjects[0].items[1] is a BackupStorageLocation: locations can carry credentials of their own (spec.credential)"},
+		{"templated key", m{"extraObjects": l{m{`{{ "kind" }}`: "BackupStorageLocation", "apiVersion": "velero.io/v1"}}},
+			`valuesOverrides.extraObjects[0].{{ "kind" }} holds a template ("{{"), which Helm would render only at install`},
+		{"extra object as text", m{"extraObjects": l{"apiVersion: velero.io/v1\nkind: BackupStorageLocation"}},
+			"valuesOverrides.extraObjects[0] is not a map: write each extra object as a map"},
+		{"pod as Velero's ServiceAccount", m{"extraObjects": l{m{"apiVersion": "batch/v1", "kind": "Job", "spec": m{"template": m{"spec": m{"serviceAccountName": "velero-server"}}}}}},
+			`valuesOverrides.extraObjects[0].spec.template.spec.serviceAccountName is "velero-server", Velero's ServiceAccount: any pod running as it gets the role, and the role is for Velero alone; use another ServiceAccount`},
+		{"token of Velero's ServiceAccount", m{"extraObjects": l{m{"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token", "metadata": m{"annotations": m{"kubernetes.io/service-account.name": "velero-server"}}}}},
+			`valuesOverrides.extraObjects[0].metadata.annotations.kubernetes.io/service-account.name is "velero-server", Velero's ServiceAccount`},
+		{"quoted env name, map form", m{"configuration": m{"extraEnvVars": m{"'AWS_ACCESS_KEY_ID'": "AKIA"}}},
+			`valuesOverrides.configuration.extraEnvVars has the variable name "'AWS_ACCESS_KEY_ID'": charts 7.0.0 to 9.1.2 write map-form names unquoted, so quotes, '#', spaces or ':' would change the name Velero gets`},
+		{"commented env name, map form", m{"nodeAgent": m{"extraEnvVars": m{"AWS_SECRET_ACCESS_KEY #": "x"}}},
+			`valuesOverrides.nodeAgent.extraEnvVars has the variable name "AWS_SECRET_ACCESS_KEY #"`},
+		{"webhook opt-out label", m{"podLabels": m{"eks.amazonaws.com/skip-pod-identity-webhook": "true"}},
+			"valuesOverrides.podLabels.eks.amazonaws.com/skip-pod-identity-webhook is set: the EKS Pod Identity Webhook leaves pods with this label alone"},
+		{"new /etc/passwd", m{"extraVolumeMounts": l{m{"name": "passwd", "mountPath": "/etc/passwd", "subPath": "passwd"}}},
+			`valuesOverrides.extraVolumeMounts[0].mountPath "/etc/passwd" is a home directory, an .aws folder or /etc`},
+		{"typed annotations from Go", m{"podAnnotations": map[string]string{"eks.amazonaws.com/skip-containers": "velero"}},
+			"valuesOverrides.podAnnotations.eks.amazonaws.com/skip-containers is set"},
+		{"typed env list from Go", m{"configuration": m{"extraEnvVars": []map[string]interface{}{{"name": pulumi.String("AWS_ACCESS_KEY_ID"), "value": "AKIA"}}}},
+			"valuesOverrides.configuration.extraEnvVars[0] sets AWS_ACCESS_KEY_ID"},
+		{"typed extra objects from Go", m{"extraObjects": []map[string]interface{}{bsl}},
+			"valuesOverrides.extraObjects[0] is a BackupStorageLocation"},
+		{"an Output", m{"podAnnotations": m{"team": pulumi.String("x").ToStringOutput()}},
+			"valuesOverrides.podAnnotations.team is a pulumi.StringOutput: value overrides must be plain values (maps, lists, strings, numbers, booleans), known before anything is created"},
+		{"non-string keys", m{"podLabels": map[int]string{1: "x"}},
+			"valuesOverrides.podLabels is a map[int]string: value maps must have string keys"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := newSettings(&VeleroIRSAArgs{ValuesOverrides: tc.overrides})
+			if err == nil {
+				t.Fatalf("newSettings accepted overrides %v; want error containing %q", tc.overrides, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %q\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestOverridesPlainCopies keeps what the guards must not refuse: text
+// with line breaks where the chart quotes it, other ServiceAccounts, and
+// typed Go values, which reach the release as plain values.
+func TestOverridesPlainCopies(t *testing.T) {
+	type team string
+	overrides := m{
+		"extraObjects": l{
+			m{"apiVersion": "v1", "kind": "ConfigMap", "metadata": m{"name": "notes"}, "data": m{"motd": "line one\nline two\n"}},
+			m{"apiVersion": "v1", "kind": "Pod", "spec": m{"serviceAccountName": "backup-checker"}},
+		},
+		"metrics":      m{"prometheusRule": m{"spec": l{m{"alert": "VeleroBackupFailed", "expr": "velero_backup_failure_total\n  > 0"}}}},
+		"nodeSelector": map[string]string{"kubernetes.io/os": "linux"},
+		"podLabels":    map[string]team{"team": "platform"},
+		"tolerations":  []map[string]interface{}{{"operator": "Exists"}},
+		"resources":    m{"limits": m{"memory": "1Gi"}},
+		"replicas":     int32(1),
+	}
+	s, err := newSettings(&VeleroIRSAArgs{ValuesOverrides: overrides})
+	if err != nil {
+		t.Fatalf("newSettings refused ordinary overrides: %v", err)
+	}
+	want := m{
+		"nodeSelector": m{"kubernetes.io/os": "linux"},
+		"podLabels":    m{"team": "platform"},
+		"tolerations":  l{m{"operator": "Exists"}},
+		"replicas":     1,
+	}
+	for key, value := range want {
+		if !reflect.DeepEqual(s.overrides[key], value) {
+			t.Errorf("overrides[%q] = %#v, want the plain %#v", key, s.overrides[key], value)
+		}
+	}
+	if _, typed := overrides["nodeSelector"].(map[string]string); !typed {
+		t.Errorf("newSettings changed the caller's overrides")
+	}
+}
