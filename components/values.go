@@ -12,6 +12,14 @@ const (
 	audienceAnnotation = "eks.amazonaws.com/audience"
 )
 
+// rolePodAnnotation carries the role ARN on the server's and the node
+// agent's pod templates. The webhook (IRSA) writes the role into a pod's
+// environment only when the pod is created, and the chart's pod templates
+// do not otherwise change with the ServiceAccount's annotation, so without
+// it a new role would leave the running pods on the old one (deleted once
+// replaced) while the deploy reports success.
+const rolePodAnnotation = "velero-irsa/role-arn"
+
 // DefaultTokenAudience is the audience of the projected ServiceAccount token
 // the EKS Pod Identity Webhook mounts, and the client ID of the cluster's IAM
 // OIDC provider.
@@ -85,6 +93,8 @@ func HelmValues(in ValuesInput) map[string]interface{} {
 		// The chart's own advice for IRSA: an fsGroup makes the projected
 		// web identity token readable by Velero's non-root user.
 		"podSecurityContext": map[string]interface{}{"fsGroup": in.FSGroup},
+		// Read by the server Deployment and the node agent DaemonSet.
+		"podAnnotations": map[string]interface{}{rolePodAnnotation: in.RoleARN},
 		"configuration": map[string]interface{}{
 			// The component registers the BackupStorageLocations itself
 			// and waits for Velero to validate them (backuplocations.go);
