@@ -109,11 +109,30 @@ type veleroObject struct {
 	Spec     map[string]interface{} `json:"spec"`
 }
 
-func (l storageLocation) object(namespace string, timeout int) veleroObject {
-	return veleroObject{
-		Metadata: awaitedMetadata(l.Name, namespace, locationAvailable, timeout),
-		Spec:     l.spec(),
+// object is the location as registered. Its wiringLabel is a hash of the
+// identity Velero validates it with (see identityHash), so that a new role,
+// trust or permission policy replaces the object and Velero validates it
+// again, with the pods the release update restarted.
+func (l storageLocation) object(namespace string, timeout int, identity string) veleroObject {
+	metadata := awaitedMetadata(l.Name, namespace, locationAvailable, timeout)
+	metadata["labels"].(map[string]interface{})[wiringLabel] = identity
+	return veleroObject{Metadata: metadata, Spec: l.spec()}
+}
+
+// identityHash is a short hash of the role ARN and its trust and permission
+// policies: what a location's validation proves besides its spec.
+func identityHash(r resolved, roleARN string) (string, error) {
+	return wiringHash(roleARN, r.trustPolicy, r.permissionPolicy)
+}
+
+// wiringHash is the first 12 hex digits of the SHA-256 of parts as JSON.
+func wiringHash(parts ...interface{}) (string, error) {
+	data, err := json.Marshal(parts)
+	if err != nil {
+		return "", fmt.Errorf("hashing the backup wiring: %w", err)
 	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:12], nil
 }
 
 // verificationBackup is the Backup that proves the whole path once the
@@ -131,13 +150,12 @@ func (l storageLocation) object(namespace string, timeout int) veleroObject {
 // anyway) until its TTL expires; creating an object that exists fails.
 func verificationBackup(r resolved, roleARN string, s settings) (veleroObject, error) {
 	main := r.locations[0]
-	wiring, err := json.Marshal([]interface{}{roleARN, r.trustPolicy, r.permissionPolicy, main.Name, main.spec()})
+	wiring, err := wiringHash(roleARN, r.trustPolicy, r.permissionPolicy, main.Name, main.spec())
 	if err != nil {
-		return veleroObject{}, fmt.Errorf("hashing the backup wiring: %w", err)
+		return veleroObject{}, err
 	}
-	sum := sha256.Sum256(wiring)
 	metadata := awaitedMetadata("", s.namespace, backupCompleted, s.locationTimeout)
-	metadata["labels"].(map[string]interface{})[wiringLabel] = hex.EncodeToString(sum[:])[:12]
+	metadata["labels"].(map[string]interface{})[wiringLabel] = wiring
 	return veleroObject{
 		Metadata: metadata,
 		Spec: map[string]interface{}{
@@ -167,15 +185,27 @@ func checkVerificationName(name string, s settings) error {
 	return nil
 }
 
+// locationReplaceOnChanges makes a fresh location object, which has no
+// status, whenever its spec or its wiring label changes, so the deploy
+// waits for Velero's verdict on the new wiring instead of passing on the
+// phase the old object had.
+var locationReplaceOnChanges = []string{"spec", "metadata.labels"}
+
 // newBackupLocations registers every location, main first, in Velero's
 // namespace; each waits for Velero to report it Available.
-func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
+func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	names := append([]string{s.locationName}, sortedKeys(s.locations)...)
+	opts = append(opts, pulumi.DeleteBeforeReplace(true), pulumi.ReplaceOnChanges(locationReplaceOnChanges))
 	var out []pulumi.Resource
 	for i, loc := range names {
 		i := i
-		object := plan.ApplyT(func(v interface{}) veleroObject {
-			return v.(resolved).locations[i].object(s.namespace, s.locationTimeout)
+		object := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (veleroObject, error) {
+			r := v[0].(resolved)
+			identity, err := identityHash(r, v[1].(string))
+			if err != nil {
+				return veleroObject{}, err
+			}
+			return r.locations[i].object(s.namespace, s.locationTimeout, identity), nil
 		})
 		bsl, err := registerObject(ctx, backupStorageLocationKind, name+"-location-"+loc, object, opts...)
 		if err != nil {

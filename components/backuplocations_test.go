@@ -53,7 +53,15 @@ func TestComponentBackupLocations(t *testing.T) {
 	}
 
 	// The same objects as the reviewed golden file of the documents test,
-	// with this test's namespace and timeout.
+	// with this test's namespace and timeout, and labelled with the hash of
+	// the role ARN and the documents registered here.
+	roleARN := values["serviceAccount"].(map[string]interface{})["server"].(map[string]interface{})["annotations"].(map[string]interface{})[roleARNAnnotation]
+	identity, err := wiringHash(roleARN,
+		rec.MustFind(t, "aws:iam/role:Role", "velero-role").Inputs["assumeRolePolicy"].StringValue(),
+		rec.MustFind(t, "aws:iam/rolePolicy:RolePolicy", "velero-policy").Inputs["policy"].StringValue())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var want []veleroObject
 	readGoldenJSON(t, filepath.Join("testdata", "documents", "additional-locations", "locations.json"), &want)
 	var locationURNs []string
@@ -62,6 +70,7 @@ func TestComponentBackupLocations(t *testing.T) {
 		w := want[i]
 		w.Metadata["namespace"] = "backup"
 		w.Metadata["annotations"].(map[string]interface{})[timeoutAnnotation] = "600"
+		w.Metadata["labels"].(map[string]interface{})[wiringLabel] = identity
 		pulumimock.AssertInputs(t, bsl, map[string]interface{}{
 			"apiVersion": "velero.io/v1",
 			"kind":       "BackupStorageLocation",
@@ -74,8 +83,8 @@ func TestComponentBackupLocations(t *testing.T) {
 		if !contains(bsl.DependsOn, releaseURN) {
 			t.Errorf("%s depends on %v; want the release, which brings the CRDs and the server", bsl.Name, bsl.DependsOn)
 		}
-		if !bsl.DeleteBeforeReplace || !reflect.DeepEqual(bsl.ReplaceOnChanges, []string{"spec"}) {
-			t.Errorf("%s: deleteBeforeReplace %v replaceOnChanges %v; want a fresh object (and a fresh verdict) on every spec change", bsl.Name, bsl.DeleteBeforeReplace, bsl.ReplaceOnChanges)
+		if !bsl.DeleteBeforeReplace || !reflect.DeepEqual(bsl.ReplaceOnChanges, []string{"spec", "metadata.labels"}) {
+			t.Errorf("%s: deleteBeforeReplace %v replaceOnChanges %v; want a fresh object (and a fresh verdict) on every spec or wiring change", bsl.Name, bsl.DeleteBeforeReplace, bsl.ReplaceOnChanges)
 		}
 		if bsl.Version != kubernetesPackageVersion {
 			t.Errorf("%s requests provider version %q, want %q", bsl.Name, bsl.Version, kubernetesPackageVersion)
@@ -175,6 +184,42 @@ func TestVerificationName(t *testing.T) {
 	s.verifyBackup = false
 	if err := checkVerificationName("Velero_Prod", s); err != nil {
 		t.Errorf("checkVerificationName refused a name without verifyBackup: %v", err)
+	}
+}
+
+// TestLocationIdentity checks that a location's wiring label follows the
+// role and its documents, and not the location itself (its spec is the
+// other replacement trigger).
+func TestLocationIdentity(t *testing.T) {
+	s, err := newSettings(&VeleroIRSAArgs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := resolve(s, defaultInputs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := func(r resolved, role string) string {
+		identity, err := identityHash(r, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.locations[0].object(s.namespace, s.locationTimeout, identity).Metadata["labels"].(map[string]interface{})[wiringLabel].(string)
+	}
+	base := label(r, testRoleARN)
+	for what, change := range map[string]func(resolved) (resolved, string){
+		"role":   func(r resolved) (resolved, string) { return r, testRoleARN + "-2" },
+		"trust":  func(r resolved) (resolved, string) { r.trustPolicy += " "; return r, testRoleARN },
+		"policy": func(r resolved) (resolved, string) { r.permissionPolicy += " "; return r, testRoleARN },
+	} {
+		if got := label(change(r)); got == base {
+			t.Errorf("changing the %s keeps the location's wiring label %s; Velero must validate the location again", what, got)
+		}
+	}
+	moved := r
+	moved.locations = []storageLocation{{Name: "default", Bucket: "other-bucket"}}
+	if got := label(moved, testRoleARN); got != base {
+		t.Errorf("changing the location's bucket changed its wiring label (%s to %s); the spec alone already replaces it", base, got)
 	}
 }
 

@@ -119,9 +119,13 @@ func TestDocumentsGolden(t *testing.T) {
 			checkGolden(t, filepath.Join(dir, "trust.json"), indentJSON(t, r.trustPolicy))
 			checkGolden(t, filepath.Join(dir, "policy.json"), indentJSON(t, r.permissionPolicy))
 			checkGolden(t, filepath.Join(dir, "values.json"), marshalIndent(t, HelmValues(values)))
+			identity, err := identityHash(r, values.RoleARN)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var locations []veleroObject
 			for _, l := range r.locations {
-				locations = append(locations, l.object(s.namespace, s.locationTimeout))
+				locations = append(locations, l.object(s.namespace, s.locationTimeout, identity))
 			}
 			checkGolden(t, filepath.Join(dir, "locations.json"), marshalIndent(t, locations))
 			if s.verifyBackup {
