@@ -66,6 +66,10 @@ var credentialEnv = map[string]string{
 	"AWS_EC2_METADATA_SERVICE_ENDPOINT":      "it fetches instance credentials from another endpoint",
 	"AWS_ENDPOINT_URL":                       "it sends every AWS call, STS's token exchange included, to another endpoint, which can hand back any credentials",
 	"HOME":                                   "it moves ~/.aws/credentials and ~/.aws/config, where the SDK finds other credentials",
+	// Velero's own: the namespace and cluster it reads its locations, and
+	// their credential Secrets (spec.credential), from (pkg/client/factory.go).
+	"VELERO_NAMESPACE": "Velero would read backup locations, and the credentials they name, from another namespace",
+	"KUBECONFIG":       "Velero would read backup locations, and the credentials they name, from another cluster",
 }
 
 // credentialEnvReason says why an environment variable is refused; the
@@ -84,7 +88,7 @@ func credentialEnvReason(name string) (string, bool) {
 // checkCredentialPaths refuses every override that could hand Velero's pods
 // credentials other than the role's, naming the value path, the variable
 // and the reason.
-func checkCredentialPaths(o map[string]interface{}, serviceAccount string) error {
+func checkCredentialPaths(o map[string]interface{}) error {
 	for _, c := range credentialValues {
 		if v, ok := lookup(o, "credentials", c.key); ok && !isEmptyValue(v) {
 			return fmt.Errorf("valuesOverrides.credentials.%s is set: it %s; Velero must reach AWS only through the component's role, so drop it", c.key, c.reason)
@@ -116,14 +120,11 @@ func checkCredentialPaths(o map[string]interface{}, serviceAccount string) error
 			}
 		}
 	}
-	if at, found := findKey(o, skipContainersAnnotation, "valuesOverrides"); found {
-		return fmt.Errorf("%s is set: the EKS Pod Identity Webhook injects neither the role's web identity token nor the pod identity credentials into the containers it names, and the AWS SDK in them falls back to the node's instance role; drop it", at)
-	}
-	if at, found := findKey(o, skipWebhookLabel, "valuesOverrides"); found {
-		return fmt.Errorf("%s is set: the EKS Pod Identity Webhook leaves pods with this label alone, so Velero would get neither the role's token nor the pod identity credentials and would fall back to the node's instance role; drop it", at)
+	if err := checkWebhookOptOuts(o); err != nil {
+		return err
 	}
 	if v, ok := o["extraObjects"]; ok {
-		return checkExtraObjects(v, serviceAccount)
+		return checkExtraObjects(v)
 	}
 	return nil
 }
@@ -172,12 +173,31 @@ const skipContainersAnnotation = "eks.amazonaws.com/skip-containers"
 // (iam-for-pods.amazonaws.com) selects pods where it does not exist.
 const skipWebhookLabel = "eks.amazonaws.com/skip-pod-identity-webhook"
 
-// findKey looks for a map key anywhere below v, in maps and lists, and
-// returns its value path. The chart reads pod annotations from several
-// values (podAnnotations, metrics.podAnnotations and others, changing with
-// the chart version), so the whole tree is searched.
-func findKey(v interface{}, key, at string) (string, bool) {
-	return findPath(v, at, func(k string, _ interface{}) bool { return k == key })
+// checkWebhookOptOuts refuses the webhook's opt-outs anywhere in the
+// overrides: as a key (the chart reads pod labels and annotations from
+// several values, changing with the chart version) and inside any string,
+// since Velero also takes pod labels and annotations for the pods it
+// starts (data movers, repository maintenance jobs) from JSON in
+// ConfigMaps (podLabels and podAnnotations in pkg/types/node_agent.go and
+// in the maintenance job configuration).
+func checkWebhookOptOuts(o map[string]interface{}) error {
+	reasons := map[string]string{
+		skipContainersAnnotation: "the EKS Pod Identity Webhook injects neither the role's web identity token nor the pod identity credentials into the containers it names, and the AWS SDK in them falls back to the node's instance role",
+		skipWebhookLabel:         "the EKS Pod Identity Webhook leaves pods with this label alone, so Velero would get neither the role's token nor the pod identity credentials and would fall back to the node's instance role",
+	}
+	for _, marker := range []string{skipContainersAnnotation, skipWebhookLabel} {
+		at, found := findPath(o, "valuesOverrides", func(key string, value interface{}) bool {
+			text, _ := value.(string)
+			return key == marker || strings.Contains(text, marker)
+		})
+		if found && strings.HasSuffix(at, "."+marker) {
+			return fmt.Errorf("%s is set: %s; drop it", at, reasons[marker])
+		}
+		if found {
+			return fmt.Errorf("%s mentions %s, which Velero copies onto the pods it starts when the text is its pod configuration: %s; drop it", at, marker, reasons[marker])
+		}
+	}
+	return nil
 }
 
 // checkEnv checks an env value in list form ([{name, value|valueFrom}]) or
@@ -206,6 +226,9 @@ func checkEnv(field string, v interface{}) error {
 }
 
 func envError(field, name, reason string) error {
+	if strings.HasPrefix(reason, "Velero would") {
+		return fmt.Errorf("%s sets %s: %s; drop it", field, name, reason)
+	}
 	return fmt.Errorf("%s sets %s, which Velero's AWS SDK would use instead of the component's role: %s; drop it (region, proxy and retry variables such as AWS_REGION and HTTPS_PROXY are fine)", field, name, reason)
 }
 

@@ -167,7 +167,7 @@ func TestOverridesKeepWiring(t *testing.T) {
 		{"pod annotations null", VeleroIRSAArgs{ValuesOverrides: m{"podAnnotations": nil}},
 			"valuesOverrides.podAnnotations is null, which removes podAnnotations.velero-irsa/role-arn, a value the component sets (it restarts Velero's pods when the role changes, so none keeps the old one)"},
 		{"another default location flag", VeleroIRSAArgs{ValuesOverrides: m{"configuration": m{"extraArgs": l{"--log-level=debug", "--default-backup-storage-location=legacy"}}}},
-			`valuesOverrides.configuration.extraArgs[1] is "--default-backup-storage-location=legacy": the default location is the main one, "default"`},
+			`valuesOverrides.configuration.extraArgs[1] is "--default-backup-storage-location=legacy": the default location is the main one, which the component registers and validates; set backupLocationName instead`},
 		{"another default location", VeleroIRSAArgs{ValuesOverrides: m{"configuration": m{"defaultBackupStorageLocation": "legacy"}}},
 			`valuesOverrides.configuration.defaultBackupStorageLocation is legacy: the default location is the main one, "default", which the component registers and validates; set backupLocationName instead`},
 		{"ServiceAccount not created, trusted name", VeleroIRSAArgs{ValuesOverrides: m{"serviceAccount": m{"server": m{"create": false, "name": "velero-server"}}}},

@@ -33,10 +33,16 @@ func (s *settings) checkOverrides() error {
 	if v, ok := lookup(o, "credentials", "useSecret"); ok && v != false {
 		return fmt.Errorf("valuesOverrides.credentials.useSecret is %v: with a credentials file the AWS plugin ignores the role's web identity token and Velero silently runs with other credentials; it must stay false", v)
 	}
-	if err := checkCredentialPaths(o, s.serviceAccount); err != nil {
+	if err := checkCredentialPaths(o); err != nil {
 		return err
 	}
 	if err := checkLineBreaks(o, "valuesOverrides"); err != nil {
+		return err
+	}
+	if err := checkExtraArgs(o); err != nil {
+		return err
+	}
+	if err := checkNamespaceLabels(o); err != nil {
 		return err
 	}
 	if v, ok := lookup(o, "serviceAccount", "server", "name"); ok && v != s.serviceAccount {
@@ -135,14 +141,6 @@ func (s *settings) checkWiringKept() error {
 	}
 	if v, ok := lookup(s.overrides, "nodeAgent", "podSecurityContext", "fsGroup"); ok && !sameInt(v, s.fsGroup) {
 		return fmt.Errorf("valuesOverrides.nodeAgent.podSecurityContext.fsGroup is %v: set fsGroup instead, so the server gets the same group", v)
-	}
-	if args, ok := lookup(s.overrides, "configuration", "extraArgs"); ok {
-		list, _ := args.([]interface{})
-		for i, a := range list {
-			if arg, _ := a.(string); strings.HasPrefix(arg, "--default-backup-storage-location") {
-				return fmt.Errorf("valuesOverrides.configuration.extraArgs[%d] is %q: the default location is the main one, %q, which the component registers and validates; set backupLocationName instead", i, arg, s.locationName)
-			}
-		}
 	}
 	if v, ok := lookup(s.overrides, "configuration", "defaultBackupStorageLocation"); ok && v != s.locationName {
 		return fmt.Errorf("valuesOverrides.configuration.defaultBackupStorageLocation is %v: the default location is the main one, %q, which the component registers and validates; set backupLocationName instead", v, s.locationName)

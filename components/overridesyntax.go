@@ -20,9 +20,7 @@ import (
 //     ("imagePullPolicy: {{ .Values.image.pullPolicy }}", the env names of
 //     chart 7.x-9.1.2), so a line break would add YAML of the caller's
 //     choosing, envFrom included, to Velero's containers.
-//   - extraObjects are literal objects: the chart renders them with
-//     tpl (toYaml .), so a "{{" anywhere in one would be a template that
-//     writes the object's kind or anything else only at render time.
+//   - extraObjects are literal objects (extraobjects.go).
 
 // lineBreaks are the characters YAML parsers read as a line break (YAML
 // 1.1, as sigs.k8s.io/yaml and Helm read manifests): LF, CR, NEL, LS, PS.
@@ -120,54 +118,6 @@ func checkLineBreaks(v interface{}, at string) error {
 	return nil
 }
 
-// checkExtraObjects refuses extra objects the component cannot vouch for:
-// templates (rendered only by Helm), backup and snapshot locations (a
-// location can name a credentials Secret of its own, spec.credential, and
-// the role's policy covers only the component's locations), lists that
-// could hide either, and objects that run as, or hold a token of, Velero's
-// ServiceAccount (whose pods get the role).
-func checkExtraObjects(v interface{}, serviceAccount string) error {
-	list, ok := v.([]interface{})
-	if !ok && v != nil {
-		return fmt.Errorf("valuesOverrides.extraObjects is not a list: write each object as a map")
-	}
-	for i, item := range list {
-		at := fmt.Sprintf("valuesOverrides.extraObjects[%d]", i)
-		if where, found := findTemplate(item, at); found {
-			return fmt.Errorf("%s holds a template (\"{{\"), which Helm would render only at install: write extra objects literally, so the component can check them", where)
-		}
-		if err := checkExtraObject(item, at, serviceAccount); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func checkExtraObject(item interface{}, at, serviceAccount string) error {
-	obj, ok := item.(map[string]interface{})
-	if !ok {
-		return fmt.Errorf("%s is not a map: write each extra object as a map (apiVersion, kind, metadata, ...)", at)
-	}
-	kind, _ := obj["kind"].(string)
-	switch {
-	case strings.EqualFold(kind, "BackupStorageLocation") || strings.EqualFold(kind, "VolumeSnapshotLocation"):
-		return fmt.Errorf("%s is a %s: locations can carry credentials of their own (spec.credential) and must be covered by the role's policy; use backupLocationName, additionalBackupLocations and snapshotsEnabled instead", at, kind)
-	case strings.HasSuffix(kind, "List"):
-		items, _ := obj["items"].([]interface{})
-		for i, inner := range items {
-			if err := checkExtraObject(inner, fmt.Sprintf("%s.items[%d]", at, i), serviceAccount); err != nil {
-				return err
-			}
-		}
-	}
-	for _, key := range []string{"serviceAccountName", "serviceAccount", "kubernetes.io/service-account.name"} {
-		if where, found := findValue(obj, key, serviceAccount, at); found {
-			return fmt.Errorf("%s is %q, Velero's ServiceAccount: any pod running as it gets the role, and the role is for Velero alone; use another ServiceAccount", where, serviceAccount)
-		}
-	}
-	return nil
-}
-
 // findTemplate looks for "{{" in any key or string below v.
 func findTemplate(v interface{}, at string) (string, bool) {
 	if text, ok := v.(string); ok && strings.Contains(text, "{{") {
@@ -177,11 +127,6 @@ func findTemplate(v interface{}, at string) (string, bool) {
 		text, _ := value.(string)
 		return strings.Contains(key, "{{") || strings.Contains(text, "{{")
 	})
-}
-
-// findValue looks for the key holding the string value anywhere below v.
-func findValue(v interface{}, key, value, at string) (string, bool) {
-	return findPath(v, at, func(k string, v interface{}) bool { return k == key && v == value })
 }
 
 // findPath walks maps and lists below v, depth first in key order, and

@@ -34,10 +34,18 @@ func TestOverridesRefuseHiddenPaths(t *testing.T) {
 			`valuesOverrides.extraObjects[0].{{ "kind" }} holds a template ("{{"), which Helm would render only at install`},
 		{"extra object as text", m{"extraObjects": l{"apiVersion: velero.io/v1\nkind: BackupStorageLocation"}},
 			"valuesOverrides.extraObjects[0] is not a map: write each extra object as a map"},
-		{"pod as Velero's ServiceAccount", m{"extraObjects": l{m{"apiVersion": "batch/v1", "kind": "Job", "spec": m{"template": m{"spec": m{"serviceAccountName": "velero-server"}}}}}},
-			`valuesOverrides.extraObjects[0].spec.template.spec.serviceAccountName is "velero-server", Velero's ServiceAccount: any pod running as it gets the role, and the role is for Velero alone; use another ServiceAccount`},
+		{"job as Velero's ServiceAccount", m{"extraObjects": l{m{"apiVersion": "batch/v1", "kind": "Job", "spec": m{"template": m{"spec": m{"serviceAccountName": "velero-server"}}}}}},
+			`valuesOverrides.extraObjects[0] is a "Job": extra objects may only be ConfigMap, NetworkPolicy, PodDisruptionBudget, PodMonitor, PrometheusRule, Secret, Service, ServiceMonitor, VolumeSnapshotClass, since other kinds (RBAC, workloads, admission webhooks and policies) can hand Velero's role to other code or change Velero's pods; create it in your own program instead`},
 		{"token of Velero's ServiceAccount", m{"extraObjects": l{m{"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token", "metadata": m{"annotations": m{"kubernetes.io/service-account.name": "velero-server"}}}}},
-			`valuesOverrides.extraObjects[0].metadata.annotations.kubernetes.io/service-account.name is "velero-server", Velero's ServiceAccount`},
+			"valuesOverrides.extraObjects[0] is a kubernetes.io/service-account-token Secret: it would hold a token for a ServiceAccount, Velero's included, whose pods get the role; drop it"},
+		{"tokens for Velero's ServiceAccount through RBAC", m{"extraObjects": l{m{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "rules": l{m{"apiGroups": l{""}, "resources": l{"serviceaccounts/token"}, "resourceNames": l{"velero-server"}, "verbs": l{"create"}}}}}},
+			`valuesOverrides.extraObjects[0] is a "Role": extra objects may only be`},
+		{"RBAC inside a List", m{"extraObjects": l{m{"apiVersion": "v1", "kind": "List", "items": l{m{"kind": "ConfigMap"}, m{"kind": "RoleBinding"}}}}},
+			`valuesOverrides.extraObjects[0].items[1] is a "RoleBinding"`},
+		{"admission webhook", m{"extraObjects": l{m{"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration"}}},
+			`valuesOverrides.extraObjects[0] is a "MutatingWebhookConfiguration"`},
+		{"schedule", m{"extraObjects": l{m{"apiVersion": "velero.io/v1", "kind": "Schedule"}}},
+			"valuesOverrides.extraObjects[0] is a Schedule: use schedules, which are checked against the component's locations"},
 		{"quoted env name, map form", m{"configuration": m{"extraEnvVars": m{"'AWS_ACCESS_KEY_ID'": "AKIA"}}},
 			`valuesOverrides.configuration.extraEnvVars has the variable name "'AWS_ACCESS_KEY_ID'": charts 7.0.0 to 9.1.2 write map-form names unquoted, so quotes, '#', spaces or ':' would change the name Velero gets`},
 		{"commented env name, map form", m{"nodeAgent": m{"extraEnvVars": m{"AWS_SECRET_ACCESS_KEY #": "x"}}},
@@ -52,6 +60,22 @@ func TestOverridesRefuseHiddenPaths(t *testing.T) {
 			"valuesOverrides.configuration.extraEnvVars[0] sets AWS_ACCESS_KEY_ID"},
 		{"typed extra objects from Go", m{"extraObjects": []map[string]interface{}{bsl}},
 			"valuesOverrides.extraObjects[0] is a BackupStorageLocation"},
+		{"opt-out label in a data mover configuration", m{"configMaps": m{"node-agent": m{"data": m{"config.json": `{"podLabels":{"eks.amazonaws.com/skip-pod-identity-webhook":"true"}}`}}}, "nodeAgent": m{"extraArgs": l{"--node-agent-configmap=velero-node-agent"}}},
+			"valuesOverrides.configMaps.node-agent.data.config.json mentions eks.amazonaws.com/skip-pod-identity-webhook, which Velero copies onto the pods it starts when the text is its pod configuration"},
+		{"opt-out annotation in an extra ConfigMap", m{"extraObjects": l{m{"apiVersion": "v1", "kind": "ConfigMap", "data": m{"global": `{"podAnnotations":{"eks.amazonaws.com/skip-containers":"velero-repo-maintenance-container"}}`}}}},
+			"valuesOverrides.extraObjects[0].data.global mentions eks.amazonaws.com/skip-containers"},
+		{"server in another namespace", m{"configuration": m{"extraArgs": l{"--log-level=debug", "--namespace=tenant-a"}}},
+			`valuesOverrides.configuration.extraArgs[1] is "--namespace=tenant-a": Velero would read backup locations, and the credentials they name (spec.credential), from another namespace; drop it`},
+		{"node agent in another namespace, short flag", m{"nodeAgent": m{"extraArgs": l{"-ntenant-a"}}},
+			`valuesOverrides.nodeAgent.extraArgs[0] is "-ntenant-a": Velero would read backup locations`},
+		{"server on another cluster", m{"configuration": m{"extraArgs": l{"--kubeconfig", "/kc/config"}}},
+			`valuesOverrides.configuration.extraArgs[0] is "--kubeconfig": Velero would read backup locations, and the credentials they name (spec.credential), from another cluster; drop it`},
+		{"namespace by environment", m{"configuration": m{"extraEnvVars": l{env("VELERO_NAMESPACE")}}},
+			"valuesOverrides.configuration.extraEnvVars[0] sets VELERO_NAMESPACE: Velero would read backup locations, and the credentials they name, from another namespace; drop it"},
+		{"shell in a namespace label (charts 7-11)", m{"namespace": m{"labels": l{m{"key": "team", "value": "backup; kubectl create token velero-server"}}}},
+			`valuesOverrides.namespace.labels[0]: backup; kubectl create token velero-server is not a label value; the chart passes it to kubectl on a command line`},
+		{"odd namespace label key (chart 12)", m{"namespace": m{"labels": m{"team=x y": "a"}}},
+			`valuesOverrides.namespace.labels.team=x y: "team=x y" is not a label key`},
 		{"an Output", m{"podAnnotations": m{"team": pulumi.String("x").ToStringOutput()}},
 			"valuesOverrides.podAnnotations.team is a pulumi.StringOutput: value overrides must be plain values (maps, lists, strings, numbers, booleans), known before anything is created"},
 		{"non-string keys", m{"podLabels": map[int]string{1: "x"}},
@@ -71,21 +95,24 @@ func TestOverridesRefuseHiddenPaths(t *testing.T) {
 }
 
 // TestOverridesPlainCopies keeps what the guards must not refuse: text
-// with line breaks where the chart quotes it, other ServiceAccounts, and
+// with line breaks where the chart quotes it, inert extra objects, and
 // typed Go values, which reach the release as plain values.
 func TestOverridesPlainCopies(t *testing.T) {
 	type team string
 	overrides := m{
 		"extraObjects": l{
 			m{"apiVersion": "v1", "kind": "ConfigMap", "metadata": m{"name": "notes"}, "data": m{"motd": "line one\nline two\n"}},
-			m{"apiVersion": "v1", "kind": "Pod", "spec": m{"serviceAccountName": "backup-checker"}},
+			m{"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotClass", "metadata": m{"name": "ebs", "labels": m{"velero.io/csi-volumesnapshot-class": "true"}}, "driver": "ebs.csi.aws.com", "deletionPolicy": "Retain"},
+			m{"apiVersion": "v1", "kind": "List", "items": l{m{"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": m{"name": "webhook"}}}},
 		},
-		"metrics":      m{"prometheusRule": m{"spec": l{m{"alert": "VeleroBackupFailed", "expr": "velero_backup_failure_total\n  > 0"}}}},
-		"nodeSelector": map[string]string{"kubernetes.io/os": "linux"},
-		"podLabels":    map[string]team{"team": "platform"},
-		"tolerations":  []map[string]interface{}{{"operator": "Exists"}},
-		"resources":    m{"limits": m{"memory": "1Gi"}},
-		"replicas":     int32(1),
+		"metrics":       m{"prometheusRule": m{"spec": l{m{"alert": "VeleroBackupFailed", "expr": "velero_backup_failure_total\n  > 0"}}}},
+		"nodeSelector":  map[string]string{"kubernetes.io/os": "linux"},
+		"podLabels":     map[string]team{"team": "platform"},
+		"tolerations":   []map[string]interface{}{{"operator": "Exists"}},
+		"resources":     m{"limits": m{"memory": "1Gi"}},
+		"namespace":     m{"labels": m{"pod-security.kubernetes.io/enforce": "privileged", "team": ""}},
+		"configuration": m{"extraArgs": l{"--log-level=debug", "--no-color", "--features=EnableCSI"}},
+		"replicas":      int32(1),
 	}
 	s, err := newSettings(&VeleroIRSAArgs{ValuesOverrides: overrides})
 	if err != nil {
