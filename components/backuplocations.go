@@ -45,9 +45,13 @@ const (
 )
 
 // verificationReplaceOnChanges makes a new verification backup (under a
-// new name) whenever its labels (the wiring hash) or its spec change; an
-// update in place would not make Velero run it again.
-var verificationReplaceOnChanges = []string{"metadata.labels", "spec"}
+// new name) on any change, its wiring label included, and after a failed
+// one: an update in place would not make Velero run it again, and a Backup
+// that ended Failed or PartiallyFailed never reaches Completed, so waiting
+// on it again would time out on every later deploy. "*" also covers the
+// engine's "#initerror" key, which marks a resource whose creation failed
+// (applyReplaceOnChanges in pkg/resource/deploy/step_generator.go).
+var verificationReplaceOnChanges = []string{"*"}
 
 // storageLocation is one BackupStorageLocation the component registers.
 type storageLocation struct {

@@ -101,8 +101,8 @@ func TestComponentBackupLocations(t *testing.T) {
 	if hash, _ := labels[wiringLabel].(string); len(hash) != 12 || len(labels) != 2 {
 		t.Errorf("verification backup labels = %v, want app.kubernetes.io/managed-by and %s: <12 hex digits>", labels, wiringLabel)
 	}
-	if !reflect.DeepEqual(backup.ReplaceOnChanges, []string{"metadata.labels", "spec"}) || backup.DeleteBeforeReplace {
-		t.Errorf("verification backup replaceOnChanges %v deleteBeforeReplace %v; want a new backup (created before the old one is released) when the wiring label or the spec changes", backup.ReplaceOnChanges, backup.DeleteBeforeReplace)
+	if !reflect.DeepEqual(backup.ReplaceOnChanges, []string{"*"}) || backup.DeleteBeforeReplace {
+		t.Errorf("verification backup replaceOnChanges %v deleteBeforeReplace %v; want a new backup (created before the old one is released) on any change and after a failed one", backup.ReplaceOnChanges, backup.DeleteBeforeReplace)
 	}
 	pulumimock.AssertInputs(t, backup, map[string]interface{}{
 		"kind": "Backup",

@@ -103,8 +103,7 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 // changes (the old object is deleted first, as its name stays): a fresh
 // object has no status, so the deploy waits for Velero to validate the new
 // spec or role instead of passing on the phase the old one had. Deleting a
-// BackupStorageLocation object deletes nothing in the bucket, and Velero's
-// backup sync brings the backups back.
+// BackupStorageLocation object deletes nothing in the bucket.
 func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, release pulumi.Resource, parent pulumi.ResourceOption) error {
 	locations, err := newBackupLocations(ctx, name, s, plan, roleARN, parent, pulumi.DependsOn([]pulumi.Resource{release}))
 	if err != nil {

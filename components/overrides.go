@@ -103,7 +103,7 @@ func (s *settings) wiredValues() []wiredValue {
 		{[]string{"serviceAccount", "server", "create"}, "true makes the chart render the ServiceAccount the role trusts"},
 		{[]string{"serviceAccount", "server", "name"}, fmt.Sprintf("%q is the only ServiceAccount the role trusts, set with serviceAccountName", s.serviceAccount)},
 		{[]string{"podSecurityContext", "fsGroup"}, "it makes the projected token readable by Velero's non-root user, set with fsGroup"},
-		{[]string{"podAnnotations", rolePodAnnotation}, "it restarts Velero's pods when the role changes, so none keeps the old one"},
+		{[]string{"podAnnotations", identityPodAnnotation}, "it restarts Velero's pods when the role, audience or identity mode changes, so none keeps the old identity"},
 		{[]string{"configuration", "backupStorageLocation"}, "the component registers the backup locations itself; the chart's list must stay empty"},
 		{[]string{"configuration", "volumeSnapshotLocation"}, "the snapshot location follows snapshotsEnabled and region, which the IAM policy covers"},
 		{[]string{"configuration", "defaultBackupStorageLocation"}, fmt.Sprintf("%q, the main location, is the one the server marks default, set with backupLocationName", s.locationName)},
@@ -133,8 +133,8 @@ func (s *settings) checkWiringKept() error {
 		v, _ := lookup(s.overrides, strings.Split(at, ".")...)
 		return fmt.Errorf("valuesOverrides.%s is %s, which removes %s, a value the component sets (%s): %s", at, describe(v), strings.Join(w.path, "."), w.why, fix)
 	}
-	if v, ok := lookup(s.overrides, "podAnnotations", rolePodAnnotation); ok {
-		return fmt.Errorf("valuesOverrides.podAnnotations.%s is %v: the component sets it to the role's ARN, so that Velero's pods restart when the role changes; drop it", rolePodAnnotation, v)
+	if v, ok := lookup(s.overrides, "podAnnotations", identityPodAnnotation); ok {
+		return fmt.Errorf("valuesOverrides.podAnnotations.%s is %v: the component sets it to the identity mode, role ARN and audience, so that Velero's pods restart when they change; drop it", identityPodAnnotation, v)
 	}
 	if v, ok := lookup(s.overrides, "podSecurityContext", "fsGroup"); ok && !sameInt(v, s.fsGroup) {
 		return fmt.Errorf("valuesOverrides.podSecurityContext.fsGroup is %v: set fsGroup instead, so the node agent gets the same group", v)

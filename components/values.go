@@ -12,13 +12,29 @@ const (
 	audienceAnnotation = "eks.amazonaws.com/audience"
 )
 
-// rolePodAnnotation carries the role ARN on the server's and the node
-// agent's pod templates. The webhook (IRSA) writes the role into a pod's
-// environment only when the pod is created, and the chart's pod templates
-// do not otherwise change with the ServiceAccount's annotation, so without
-// it a new role would leave the running pods on the old one (deleted once
-// replaced) while the deploy reports success.
-const rolePodAnnotation = "velero-irsa/role-arn"
+// identityPodAnnotation carries what the EKS Pod Identity Webhook writes
+// into Velero's pods (the identity mode, the role ARN and, for IRSA, the
+// token audience) on the server's and the node agent's pod templates. The
+// webhook does so only when a pod is created, and the chart's pod
+// templates do not otherwise change with the ServiceAccount's annotations,
+// so without it a new role, audience or mode would leave the running pods
+// on the old identity while the deploy reports success. It does not
+// change with the permission policy, which takes effect without a restart
+// (a restart fails the backups running at the time).
+const identityPodAnnotation = "velero-irsa/identity"
+
+// podIdentityValue is identityPodAnnotation's value, readable in a
+// preview's diff.
+func podIdentityValue(in ValuesInput) string {
+	if in.PodIdentity {
+		return IdentityModePodIdentity + " " + in.RoleARN
+	}
+	audience := in.TokenAudience
+	if audience == "" {
+		audience = DefaultTokenAudience
+	}
+	return IdentityModeIRSA + " " + in.RoleARN + " " + audience
+}
 
 // DefaultTokenAudience is the audience of the projected ServiceAccount token
 // the EKS Pod Identity Webhook mounts, and the client ID of the cluster's IAM
@@ -94,7 +110,7 @@ func HelmValues(in ValuesInput) map[string]interface{} {
 		// web identity token readable by Velero's non-root user.
 		"podSecurityContext": map[string]interface{}{"fsGroup": in.FSGroup},
 		// Read by the server Deployment and the node agent DaemonSet.
-		"podAnnotations": map[string]interface{}{rolePodAnnotation: in.RoleARN},
+		"podAnnotations": map[string]interface{}{identityPodAnnotation: podIdentityValue(in)},
 		"configuration": map[string]interface{}{
 			// The component registers the BackupStorageLocations itself
 			// and waits for Velero to validate them (backuplocations.go);

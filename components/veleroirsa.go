@@ -81,9 +81,11 @@ type VeleroIRSAArgs struct {
 	// snapshots, kept 24h) once the locations are Available and waits for
 	// it to complete. It is labelled velero-irsa/wiring with a hash of the
 	// role, its policies and the main location, and replaced (a new backup,
-	// named "<name>-verify-<random>" by pulumi-kubernetes) exactly when that
-	// hash changes. Default false. Requires a ReadWrite main location and a
-	// component name that is a valid Kubernetes name.
+	// named "<name>-verify-<random>" by pulumi-kubernetes) when that hash
+	// changes and after a verification that failed. It is the only check
+	// of writes and KMS: a location's validation only lists the bucket.
+	// Default false. Requires a ReadWrite main location and a component
+	// name that is a valid Kubernetes name.
 	VerifyBackup bool `pulumi:"verifyBackup,optional"`
 
 	// AdditionalBackupLocations are more backup locations by name, each
