@@ -11,6 +11,19 @@ type l = []interface{}
 
 func env(name string) m { return m{"name": name, "value": "x"} }
 
+// expectRefused fails unless newSettings refuses args with an error
+// containing want.
+func expectRefused(t *testing.T, args VeleroIRSAArgs, want string) {
+	t.Helper()
+	_, err := newSettings(&args)
+	if err == nil {
+		t.Fatalf("newSettings accepted overrides %v; want error containing %q", args.ValuesOverrides, want)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error = %q\nwant it to contain %q", err, want)
+	}
+}
+
 // TestOverridesRefuseCredentials has one case per chart value that can put
 // AWS credentials into a Velero pod, in every shape the accepted charts take.
 func TestOverridesRefuseCredentials(t *testing.T) {
@@ -85,13 +98,7 @@ func TestOverridesRefuseCredentials(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := newSettings(&VeleroIRSAArgs{ValuesOverrides: tc.overrides})
-			if err == nil {
-				t.Fatalf("newSettings accepted overrides %v; want error containing %q", tc.overrides, tc.want)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error = %q\nwant it to contain %q", err, tc.want)
-			}
+			expectRefused(t, VeleroIRSAArgs{ValuesOverrides: tc.overrides}, tc.want)
 		})
 	}
 }
@@ -174,15 +181,7 @@ func TestOverridesKeepWiring(t *testing.T) {
 			`valuesOverrides.serviceAccount.server.create is false: the chart would not render Velero's ServiceAccount, so nothing vouches for its annotations (one naming another role overrides the component's) and the pods could run as another identity; drop it, the component creates "velero-server"`},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := newSettings(&tc.args)
-			if err == nil {
-				t.Fatalf("newSettings accepted overrides %v; want error containing %q", tc.args.ValuesOverrides, tc.want)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error = %q\nwant it to contain %q", err, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { expectRefused(t, tc.args, tc.want) })
 	}
 }
 
