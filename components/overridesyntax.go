@@ -26,12 +26,18 @@ import (
 // 1.1, as sigs.k8s.io/yaml and Helm read manifests): LF, CR, NEL, LS, PS.
 const lineBreaks = "\n\r\u0085\u2028\u2029"
 
-// toYamlValues are values the chart only ever writes with toYaml, which
-// quotes line breaks, so multi-line strings (a ConfigMap's data, an alert
-// expression) are safe in them.
-var toYamlValues = map[string]bool{
-	"extraObjects":                true,
-	"metrics.prometheusRule.spec": true,
+// writtenWithToYaml reports whether the chart only ever writes the value at
+// path (without "valuesOverrides.") with toYaml, which quotes line breaks,
+// so multi-line strings (a ConfigMap's data, an alert expression) are safe
+// in it: extraObjects, metrics.prometheusRule.spec and the data of the
+// chart's configMaps (whose names, though, it writes unquoted).
+func writtenWithToYaml(path string) bool {
+	switch path {
+	case "extraObjects", "metrics.prometheusRule.spec":
+		return true
+	}
+	parts := strings.Split(path, ".")
+	return len(parts) == 3 && parts[0] == "configMaps" && parts[2] == "data"
 }
 
 // plainValues copies valuesOverrides into plain maps, lists and scalars,
@@ -94,7 +100,7 @@ func checkLineBreaks(v interface{}, at string) error {
 	case map[string]interface{}:
 		for _, k := range sortedKeys(x) {
 			path := strings.TrimPrefix(at+"."+k, "valuesOverrides.")
-			if toYamlValues[path] {
+			if writtenWithToYaml(path) {
 				continue
 			}
 			if strings.ContainsAny(k, lineBreaks) {

@@ -148,8 +148,9 @@ type VeleroIRSAArgs struct {
 	//
 	// The values must be plain data (maps with string keys, lists,
 	// strings, numbers, booleans; typed Go maps and slices are copied into
-	// that shape), without line breaks except in extraObjects and
-	// metrics.prometheusRule.spec (the chart writes other values unquoted,
+	// that shape), without line breaks except in extraObjects,
+	// metrics.prometheusRule.spec and the data of configMaps (the chart
+	// writes other values unquoted,
 	// where a line break would add YAML of its own), with map-form env names
 	// of letters, digits, '_', '.' and '-', and with extraObjects written as
 	// literal maps (no "{{" templates; Lists are checked item by item).
