@@ -121,40 +121,47 @@ type VeleroIRSAArgs struct {
 	// nodeSelector, tolerations, metrics, an image registry mirror, more
 	// plugins. Overrides that would break the identity wiring are refused:
 	// credentials.useSecret true, another ServiceAccount name or namespace,
-	// serviceAccount.server.create false, the role annotation,
-	// initContainers without the AWS plugin, the backup and snapshot
-	// locations (extraObjects, backupsEnabled and another
-	// configuration.defaultBackupStorageLocation or
-	// --default-backup-storage-location flag included, as the component
+	// serviceAccount.server.create false, the role annotation, the
+	// velero-irsa/identity pod annotation, initContainers without the AWS
+	// plugin, the backup and snapshot locations (backupsEnabled, another
+	// configuration.defaultBackupStorageLocation included, as the component
 	// registers the backup locations), another podSecurityContext.fsGroup,
 	// values with their own argument (snapshotsEnabled, deployNodeAgent,
 	// schedules), and a null or non-map that would remove any of these
-	// (credentials: null brings back the chart's credentials file). So is every
-	// way to give Velero's pods other AWS credentials, because the AWS SDK
-	// prefers them to the role without a word: AWS credential, profile,
-	// credentials-file, role, token, credentials-endpoint and endpoint-URL
-	// variables (and HOME) in configuration.extraEnvVars,
+	// (credentials: null brings back the chart's credentials file).
+	//
+	// So is every way to give Velero's pods, or other code, AWS credentials
+	// other than the role's, since the AWS SDK prefers them to the role
+	// without a word: AWS credential, profile, credentials-file, role,
+	// token, credentials-endpoint and endpoint-URL variables (and HOME,
+	// VELERO_NAMESPACE, KUBECONFIG) in configuration.extraEnvVars,
 	// nodeAgent.extraEnvVars, upgradeCRDsJob.extraEnvVars and init
 	// containers' env, in list and map form; envFrom in init containers;
 	// credentials.extraSecretRef, credentials.extraEnvVars,
 	// credentials.secretContents and credentials.existingSecret; volume
-	// mounts at a home directory, an .aws folder or /etc; hostAliases (and
-	// nodeAgent.hostAliases) for AWS endpoints; the pod annotation
+	// mounts at a home directory, an .aws folder or /etc; hostAliases for
+	// AWS endpoints; the --namespace, --kubeconfig, --kubecontext and
+	// --default-backup-storage-location flags in configuration.extraArgs
+	// and nodeAgent.extraArgs; namespace.labels that are not labels (older
+	// charts pass them to a shell); the pod annotation
 	// eks.amazonaws.com/skip-containers and the pod label
-	// eks.amazonaws.com/skip-pod-identity-webhook, anywhere, which keep the
-	// role's credentials out of the pods; and extra objects that run as, or
-	// hold a token of, Velero's ServiceAccount. Region, proxy and retry
-	// variables stay allowed.
+	// eks.amazonaws.com/skip-pod-identity-webhook, anywhere, even inside
+	// text (Velero reads pod labels for the pods it starts from JSON in
+	// ConfigMaps); and extraObjects of any kind but ConfigMap, Secret
+	// (not a ServiceAccount token), Service, NetworkPolicy,
+	// PodDisruptionBudget, ServiceMonitor, PodMonitor, PrometheusRule and
+	// VolumeSnapshotClass, since RBAC, workloads and admission objects can
+	// hand the role to other code. Region, proxy and retry variables stay
+	// allowed.
 	//
 	// The values must be plain data (maps with string keys, lists,
 	// strings, numbers, booleans; typed Go maps and slices are copied into
 	// that shape), without line breaks except in extraObjects,
 	// metrics.prometheusRule.spec and the data of configMaps (the chart
-	// writes other values unquoted,
-	// where a line break would add YAML of its own), with map-form env names
-	// of letters, digits, '_', '.' and '-', and with extraObjects written as
-	// literal maps (no "{{" templates; Lists are checked item by item).
-	// Default none.
+	// writes other values unquoted, where a line break would add YAML of
+	// its own), with map-form env names of letters, digits, '_', '.' and
+	// '-', and with extraObjects written as literal maps (no "{{"
+	// templates; Lists are checked item by item). Default none.
 	ValuesOverrides map[string]interface{} `pulumi:"valuesOverrides,optional"`
 
 	// Namespace is the namespace Velero is installed in; created if missing.
