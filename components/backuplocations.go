@@ -200,16 +200,14 @@ var locationReplaceOnChanges = []string{"spec", "metadata.labels"}
 func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	names := append([]string{s.locationName}, sortedKeys(s.locations)...)
 	opts = append(opts, pulumi.DeleteBeforeReplace(true), pulumi.ReplaceOnChanges(locationReplaceOnChanges))
+	identity := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (string, error) {
+		return identityHash(v[0].(resolved), v[1].(string))
+	})
 	var out []pulumi.Resource
 	for i, loc := range names {
 		i := i
-		object := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (veleroObject, error) {
-			r := v[0].(resolved)
-			identity, err := identityHash(r, v[1].(string))
-			if err != nil {
-				return veleroObject{}, err
-			}
-			return r.locations[i].object(s.namespace, s.locationTimeout, identity), nil
+		object := pulumi.All(plan, identity).ApplyT(func(v []interface{}) veleroObject {
+			return v[0].(resolved).locations[i].object(s.namespace, s.locationTimeout, v[1].(string))
 		})
 		bsl, err := registerObject(ctx, backupStorageLocationKind, name+"-location-"+loc, object, opts...)
 		if err != nil {

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
@@ -129,6 +130,32 @@ func checkCredentialPaths(o map[string]interface{}) error {
 	return nil
 }
 
+// namesMarker reports whether a map key or a value names marker: the key
+// itself, a string holding it, or a string that is JSON (as Velero's pod
+// configuration is) whose keys or strings name it once decoded, so that an
+// escape such as "\/" or "\u002f" hides nothing.
+func namesMarker(key string, value interface{}, marker string) bool {
+	if key == marker {
+		return true
+	}
+	text, ok := value.(string)
+	if !ok {
+		return false
+	}
+	if strings.Contains(text, marker) {
+		return true
+	}
+	var decoded interface{}
+	if json.Unmarshal([]byte(text), &decoded) != nil {
+		return false
+	}
+	if inner, isString := decoded.(string); isString {
+		return inner != text && namesMarker("", inner, marker)
+	}
+	_, found := findPath(decoded, "", func(k string, v interface{}) bool { return namesMarker(k, v, marker) })
+	return found
+}
+
 // checkHostAliases refuses /etc/hosts entries (chart 10.0.1 and later) for
 // AWS endpoints: pointing sts.amazonaws.com elsewhere lets whoever answers
 // there hand Velero any credentials (with a CA bundle that trusts them),
@@ -187,8 +214,7 @@ func checkWebhookOptOuts(o map[string]interface{}) error {
 	}
 	for _, marker := range []string{skipContainersAnnotation, skipWebhookLabel} {
 		at, found := findPath(o, "valuesOverrides", func(key string, value interface{}) bool {
-			text, _ := value.(string)
-			return key == marker || strings.Contains(text, marker)
+			return namesMarker(key, value, marker)
 		})
 		if found && strings.HasSuffix(at, "."+marker) {
 			return fmt.Errorf("%s is set: %s; drop it", at, reasons[marker])

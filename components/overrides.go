@@ -36,7 +36,7 @@ func (s *settings) checkOverrides() error {
 	if err := checkCredentialPaths(o); err != nil {
 		return err
 	}
-	if err := checkLineBreaks(o, "valuesOverrides"); err != nil {
+	if err := checkLineBreaks(o, "valuesOverrides", nil); err != nil {
 		return err
 	}
 	if err := checkExtraArgs(o); err != nil {

@@ -27,17 +27,20 @@ import (
 const lineBreaks = "\n\r\u0085\u2028\u2029"
 
 // writtenWithToYaml reports whether the chart only ever writes the value at
-// path (without "valuesOverrides.") with toYaml, which quotes line breaks,
-// so multi-line strings (a ConfigMap's data, an alert expression) are safe
-// in it: extraObjects, metrics.prometheusRule.spec and the data of the
-// chart's configMaps (whose names, though, it writes unquoted).
-func writtenWithToYaml(path string) bool {
-	switch path {
-	case "extraObjects", "metrics.prometheusRule.spec":
-		return true
+// path (its keys below valuesOverrides) with toYaml, which quotes line
+// breaks, so multi-line strings (a ConfigMap's data, an alert expression)
+// are safe in it: extraObjects, metrics.prometheusRule.spec and the data of
+// the chart's configMaps (whose names, though, it writes unquoted).
+func writtenWithToYaml(path []string) bool {
+	switch {
+	case len(path) == 1:
+		return path[0] == "extraObjects"
+	case len(path) == 3 && path[0] == "metrics":
+		return path[1] == "prometheusRule" && path[2] == "spec"
+	case len(path) == 3 && path[0] == "configMaps":
+		return path[2] == "data"
 	}
-	parts := strings.Split(path, ".")
-	return len(parts) == 3 && parts[0] == "configMaps" && parts[2] == "data"
+	return false
 }
 
 // plainValues copies valuesOverrides into plain maps, lists and scalars,
@@ -94,25 +97,26 @@ func plainValues(v interface{}, at string) (interface{}, error) {
 }
 
 // checkLineBreaks refuses a line break in any key or string of the
-// overrides, except in the values the chart writes with toYaml.
-func checkLineBreaks(v interface{}, at string) error {
+// overrides, except in the values the chart writes with toYaml. path holds
+// the map keys from valuesOverrides down to v.
+func checkLineBreaks(v interface{}, at string, path []string) error {
 	switch x := v.(type) {
 	case map[string]interface{}:
 		for _, k := range sortedKeys(x) {
-			path := strings.TrimPrefix(at+"."+k, "valuesOverrides.")
-			if writtenWithToYaml(path) {
-				continue
-			}
 			if strings.ContainsAny(k, lineBreaks) {
 				return fmt.Errorf("%s has the key %q with a line break: the chart writes some keys and values unquoted, where a line break adds YAML of its own to the manifest; remove it", at, k)
 			}
-			if err := checkLineBreaks(x[k], at+"."+k); err != nil {
+			keys := append(path[:len(path):len(path)], k)
+			if writtenWithToYaml(keys) {
+				continue
+			}
+			if err := checkLineBreaks(x[k], at+"."+k, keys); err != nil {
 				return err
 			}
 		}
 	case []interface{}:
 		for i, item := range x {
-			if err := checkLineBreaks(item, fmt.Sprintf("%s[%d]", at, i)); err != nil {
+			if err := checkLineBreaks(item, fmt.Sprintf("%s[%d]", at, i), path); err != nil {
 				return err
 			}
 		}
