@@ -132,7 +132,7 @@ func TestOverridesKeepOrdinaryValues(t *testing.T) {
 }
 
 func awsPlugin() m {
-	return m{"name": "velero-plugin-for-aws", "image": "velero/velero-plugin-for-aws:v1.14.0", "volumeMounts": l{m{"mountPath": "/target", "name": "plugins"}}}
+	return m{"name": "velero-plugin-for-aws", "image": "velero/velero-plugin-for-aws:v1.14.3", "volumeMounts": l{m{"mountPath": "/target", "name": "plugins"}}}
 }
 
 // TestOverridesKeepWiring covers overrides that do not set a refused value

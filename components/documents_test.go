@@ -68,7 +68,7 @@ var documentCases = []struct {
 		"nodeSelector": map[string]interface{}{"kubernetes.io/os": "linux"},
 		"tolerations":  []interface{}{map[string]interface{}{"key": "dedicated", "operator": "Equal", "value": "system", "effect": "NoSchedule"}},
 		"initContainers": []interface{}{
-			map[string]interface{}{"name": "velero-plugin-for-aws", "image": "velero/velero-plugin-for-aws:v1.14.0", "volumeMounts": []interface{}{map[string]interface{}{"mountPath": "/target", "name": "plugins"}}},
+			map[string]interface{}{"name": "velero-plugin-for-aws", "image": "velero/velero-plugin-for-aws:v1.14.3", "volumeMounts": []interface{}{map[string]interface{}{"mountPath": "/target", "name": "plugins"}}},
 			map[string]interface{}{"name": "velero-plugin-example", "image": "registry.example.com/velero-plugin-example:v0.3.0", "volumeMounts": []interface{}{map[string]interface{}{"mountPath": "/target", "name": "plugins"}}},
 		},
 		"serviceAccount": map[string]interface{}{"server": map[string]interface{}{"annotations": map[string]interface{}{"team": "platform"}, "labels": map[string]interface{}{"team": "platform"}}},

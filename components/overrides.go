@@ -74,6 +74,11 @@ func (s *settings) checkOverrides() error {
 	if err := s.checkWiringKept(); err != nil {
 		return err
 	}
+	if tag, ok := lookup(o, "image", "tag"); ok {
+		if err := checkVeleroTag(tag, s.veleroMinor); err != nil {
+			return err
+		}
+	}
 	if v, ok := o["initContainers"]; ok {
 		if !hasPlugin(v, s.pluginImage) {
 			return fmt.Errorf("valuesOverrides.initContainers replaces the init containers without the AWS plugin: include {name: velero-plugin-for-aws, image: %s, volumeMounts: [{mountPath: /target, name: plugins}]} and add your plugins after it, or set pluginImage", s.pluginImage)
@@ -108,6 +113,9 @@ func (s *settings) wiredValues() []wiredValue {
 		{[]string{"configuration", "volumeSnapshotLocation"}, "the snapshot location follows snapshotsEnabled and region, which the IAM policy covers"},
 		{[]string{"configuration", "defaultBackupStorageLocation"}, fmt.Sprintf("%q, the main location, is the one the server marks default, set with backupLocationName", s.locationName)},
 		{[]string{"backupsEnabled"}, "false keeps the chart from rendering backup locations the component does not validate"},
+	}
+	if s.veleroTag != "" {
+		list = append(list, wiredValue{[]string{"image", "tag"}, fmt.Sprintf("%s is the newest known patch of the chart's Velero line, set so its fixes are installed; a tag of your own from that line is accepted", s.veleroTag)})
 	}
 	if s.mode == IdentityModeIRSA {
 		list = append(list, wiredValue{[]string{"serviceAccount", "server", "annotations"}, "they carry " + roleARNAnnotation + ", which IRSA needs"})

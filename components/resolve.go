@@ -49,6 +49,10 @@ func resolve(s settings, in inputs) (resolved, error) {
 	if err := checkKeys(s, provider.Partition, in); err != nil {
 		return resolved{}, err
 	}
+	ebsKeyID, err := snapshotKeyID(s, in.ebsKey)
+	if err != nil {
+		return resolved{}, err
+	}
 	locations, err := s.resolveLocations(provider.Partition, in.region)
 	if err != nil {
 		return resolved{}, err
@@ -93,9 +97,11 @@ func resolve(s settings, in inputs) (resolved, error) {
 			Namespace:          s.namespace,
 			ServiceAccountName: s.serviceAccount,
 			PluginImage:        s.pluginImage,
+			VeleroImageTag:     s.veleroTag,
 			Region:             in.region,
 			LocationName:       s.locationName,
 			Snapshots:          s.snapshots,
+			EBSKMSKeyID:        ebsKeyID,
 			TokenAudience:      s.audience,
 			PodIdentity:        s.mode == IdentityModePodIdentity,
 			NodeAgent:          s.nodeAgent,
@@ -163,6 +169,31 @@ func checkKeys(s settings, partition string, in inputs) error {
 		}
 	}
 	return nil
+}
+
+// snapshotKeyID is the snapshot location's ebsKmsKeyId for the EBS key:
+// the key itself when the plugin takes it, so restored volumes are encrypted
+// with it. On a Velero line no plugin release of which takes it (Velero 1.17
+// and older), restored volumes keep their snapshot's encryption and the key
+// is used for the policy only. On a line that has such a release, an older
+// or unversioned plugin image is refused rather than quietly restoring
+// volumes without the key.
+func snapshotKeyID(s settings, ebsKey string) (string, error) {
+	if ebsKey == "" {
+		return "", nil
+	}
+	takes, known := pluginTakesEBSKeyID(s.pluginImage)
+	newest := DefaultPluginRepository + ":" + or(veleroLines[s.veleroMinor].Plugin, pluginEBSKeyIDSince.String())
+	switch {
+	case takes:
+		return ebsKey, nil
+	case !lineHasEBSKeyID(s.veleroMinor):
+		return "", nil
+	case !known:
+		return "", fmt.Errorf("ebsKmsKeyArn %q is set but pluginImage %q is pinned by digest only, so it cannot be told whether it takes the snapshot location's ebsKmsKeyId (plugin %s and later do; older ones refuse the location): write the image with its tag, as repo:%s@sha256:…, or leave pluginImage unset (default %s)", ebsKey, s.pluginImage, pluginEBSKeyIDSince, or(veleroLines[s.veleroMinor].Plugin, pluginEBSKeyIDSince.String()), newest)
+	default:
+		return "", fmt.Errorf("ebsKmsKeyArn %q is set but pluginImage %q predates plugin %s, the first that takes the snapshot location's ebsKmsKeyId, so volumes restored from snapshots could not be encrypted with that key: use plugin %s or later, e.g. %s (the default when pluginImage is unset)", ebsKey, s.pluginImage, pluginEBSKeyIDSince, pluginEBSKeyIDSince, newest)
+	}
 }
 
 // roleDescription names the cluster and the one ServiceAccount the role

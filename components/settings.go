@@ -43,6 +43,8 @@ type settings struct {
 	fsGroup                          int
 	releaseName, chartVersion        string
 	chartRepository, pluginImage     string
+	veleroMinor                      int    // the chart's Velero line, 1.<veleroMinor>
+	veleroTag                        string // server image tag set, "" for an unknown line
 	timeout                          int
 	roleName, roleNamePrefix         string
 	rolePath, boundary, description  string
@@ -197,6 +199,7 @@ func (s *settings) checkVersions(veleroVersion, image string) error {
 	if err != nil {
 		return err
 	}
+	s.veleroMinor, s.veleroTag = minor, veleroImageTag(minor)
 	s.pluginImage, err = pluginImage(image, minor)
 	return err
 }

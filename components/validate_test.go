@@ -34,8 +34,8 @@ func TestSettingsErrors(t *testing.T) {
 		{"chart too old", VeleroIRSAArgs{ChartVersion: "6.7.0"}, `chartVersion "6.7.0" installs a Velero older than 1.14`},
 		{"pod identity on old velero", VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity, ChartVersion: "13.0.0", VeleroVersion: "1.13"}, `veleroVersion "1.13" is older than Velero 1.14, the oldest this component supports`},
 		{"chart too new", VeleroIRSAArgs{ChartVersion: "13.0.0"}, `chartVersion "13.0.0" is newer than the charts this component knows (7.x–12.x): set veleroVersion`},
-		{"plugin mismatch", VeleroIRSAArgs{PluginImage: "velero/velero-plugin-for-aws:v1.13.2"}, `pluginImage "velero/velero-plugin-for-aws:v1.13.2" (plugin v1.13) does not match Velero 1.18: the plugin compatibility table pairs Velero 1.18 with plugin v1.14.x; use velero/velero-plugin-for-aws:v1.14.0`},
-		{"plugin mismatch old chart", VeleroIRSAArgs{ChartVersion: "11.4.0", PluginImage: "velero/velero-plugin-for-aws:v1.14.0"}, `does not match Velero 1.17`},
+		{"plugin mismatch", VeleroIRSAArgs{PluginImage: "velero/velero-plugin-for-aws:v1.13.2"}, `pluginImage "velero/velero-plugin-for-aws:v1.13.2" (plugin v1.13) does not match Velero 1.18: the plugin compatibility table pairs Velero 1.18 with plugin v1.14.x; use velero/velero-plugin-for-aws:v1.14.3`},
+		{"plugin mismatch old chart", VeleroIRSAArgs{ChartVersion: "11.4.0", PluginImage: "velero/velero-plugin-for-aws:v1.14.3"}, `does not match Velero 1.17`},
 		{"plugin untagged", VeleroIRSAArgs{PluginImage: "registry.example.com:5000/velero/velero-plugin-for-aws"}, `has no tag, so it would follow :latest`},
 		{"plugin latest", VeleroIRSAArgs{PluginImage: "velero/velero-plugin-for-aws:latest"}, `has tag "latest", which is not a plugin version`},
 		{"velero version format", VeleroIRSAArgs{ChartVersion: "13.0.0", VeleroVersion: "one.nineteen"}, `veleroVersion "one.nineteen" is not a Velero version`},
@@ -65,7 +65,7 @@ func TestSettingsErrors(t *testing.T) {
 		{"override drop annotations", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"serviceAccount": map[string]interface{}{"server": map[string]interface{}{"annotations": nil}}}}, `valuesOverrides.serviceAccount.server.annotations must be a map`},
 		{"override namespace", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"configuration": map[string]interface{}{"namespace": "backup"}}}, `valuesOverrides.configuration.namespace backup differs from namespace "velero"`},
 		{"override locations", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"configuration": map[string]interface{}{"backupStorageLocation": []interface{}{}}}}, `valuesOverrides.configuration.backupStorageLocation: the locations are built from the component's bucket`},
-		{"override plugin replaced", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"initContainers": []interface{}{map[string]interface{}{"name": "velero-plugin-for-gcp", "image": "velero/velero-plugin-for-gcp:v1.14.0"}}}}, `valuesOverrides.initContainers replaces the init containers without the AWS plugin: include {name: velero-plugin-for-aws, image: velero/velero-plugin-for-aws:v1.14.0`},
+		{"override plugin replaced", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"initContainers": []interface{}{map[string]interface{}{"name": "velero-plugin-for-gcp", "image": "velero/velero-plugin-for-gcp:v1.14.0"}}}}, `valuesOverrides.initContainers replaces the init containers without the AWS plugin: include {name: velero-plugin-for-aws, image: velero/velero-plugin-for-aws:v1.14.3`},
 		{"override dedicated arg", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"snapshotsEnabled": false}}, `valuesOverrides.snapshotsEnabled: set it with SnapshotsEnabled instead`},
 		{"location same name", VeleroIRSAArgs{AdditionalBackupLocations: map[string]BackupLocation{"default": {Bucket: "acme-other"}}}, `additionalBackupLocations key "default" is the name of the main location`},
 		{"location bad bucket", VeleroIRSAArgs{AdditionalBackupLocations: map[string]BackupLocation{"dr": {Bucket: "s3://acme-dr"}}}, `additionalBackupLocations.dr.bucket "s3://acme-dr" is an S3 URL`},
@@ -93,12 +93,12 @@ func TestSettingsAccepts(t *testing.T) {
 		args       VeleroIRSAArgs
 		wantPlugin string
 	}{
-		{"defaults", VeleroIRSAArgs{}, "velero/velero-plugin-for-aws:v1.14.0"},
+		{"defaults", VeleroIRSAArgs{}, "velero/velero-plugin-for-aws:v1.14.3"},
 		{"older chart picks its plugin", VeleroIRSAArgs{ChartVersion: "10.1.3"}, "velero/velero-plugin-for-aws:v1.12.2"},
 		{"mirror with port and tag", VeleroIRSAArgs{PluginImage: "registry.example.com:5000/velero/velero-plugin-for-aws:v1.14.1"}, "registry.example.com:5000/velero/velero-plugin-for-aws:v1.14.1"},
 		{"digest only", VeleroIRSAArgs{PluginImage: "velero/velero-plugin-for-aws@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}, "velero/velero-plugin-for-aws@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
 		{"newer chart with velero version and plugin", VeleroIRSAArgs{ChartVersion: "13.0.0", VeleroVersion: "1.19.0", PluginImage: "velero/velero-plugin-for-aws:v1.15.0"}, "velero/velero-plugin-for-aws:v1.15.0"},
-		{"oci mirror", VeleroIRSAArgs{ChartRepository: "oci://registry.example.com/charts"}, "velero/velero-plugin-for-aws:v1.14.0"},
+		{"oci mirror", VeleroIRSAArgs{ChartRepository: "oci://registry.example.com/charts"}, "velero/velero-plugin-for-aws:v1.14.3"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,12 +47,18 @@ type ValuesInput struct {
 	Namespace          string
 	ServiceAccountName string
 	PluginImage        string
+	// VeleroImageTag is the server image tag (DefaultVeleroRepository), or
+	// "" to leave the chart's default image.
+	VeleroImageTag string
 	// Region is the region of the EBS volumes, for the snapshot location.
 	Region string
 	// LocationName names the snapshot location and is the schedules'
 	// default backup location.
 	LocationName string
 	Snapshots    bool
+	// EBSKMSKeyID, when set, is the snapshot location's ebsKmsKeyId: the key
+	// volumes restored from snapshots are encrypted with.
+	EBSKMSKeyID string
 	// TokenAudience, when not the default, is annotated on the ServiceAccount.
 	TokenAudience string
 	FSGroup       int
@@ -127,6 +133,12 @@ func HelmValues(in ValuesInput) map[string]interface{} {
 		"snapshotsEnabled": in.Snapshots,
 		"deployNodeAgent":  in.NodeAgent,
 	}
+	if in.VeleroImageTag != "" {
+		// The chart's own default is its appVersion; the newest patch of
+		// that line carries its fixes. The chart's CRD-upgrade job runs
+		// this image too, so the CRDs follow it (versions.go).
+		values["image"] = map[string]interface{}{"repository": DefaultVeleroRepository, "tag": in.VeleroImageTag}
+	}
 	if in.NodeAgent {
 		// The node agent pods use the same ServiceAccount, so the same
 		// fsGroup makes the token readable; the chart's runAsUser: 0
@@ -158,11 +170,15 @@ func snapshotLocations(in ValuesInput) []interface{} {
 	if !in.Snapshots {
 		return []interface{}{}
 	}
+	config := map[string]interface{}{"region": in.Region}
+	if in.EBSKMSKeyID != "" {
+		config["ebsKmsKeyId"] = in.EBSKMSKeyID
+	}
 	return []interface{}{
 		map[string]interface{}{
 			"name":     in.LocationName,
 			"provider": "aws",
-			"config":   map[string]interface{}{"region": in.Region},
+			"config":   config,
 		},
 	}
 }

@@ -6,7 +6,7 @@ import "testing"
 // so the pods restart, exactly when what the webhook writes into them
 // changes: the role, the token audience or the identity mode.
 func TestIdentityPodAnnotation(t *testing.T) {
-	base := ValuesInput{RoleARN: testRoleARN, Namespace: "velero", ServiceAccountName: "velero-server", PluginImage: "velero/velero-plugin-for-aws:v1.14.0", Region: "us-east-1", LocationName: "default", FSGroup: 65534}
+	base := ValuesInput{RoleARN: testRoleARN, Namespace: "velero", ServiceAccountName: "velero-server", PluginImage: "velero/velero-plugin-for-aws:v1.14.3", Region: "us-east-1", LocationName: "default", FSGroup: 65534}
 	annotation := func(in ValuesInput) string {
 		return HelmValues(in)["podAnnotations"].(map[string]interface{})[identityPodAnnotation].(string)
 	}

@@ -103,6 +103,12 @@ type VeleroIRSAArgs struct {
 	// kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlaintext,
 	// kms:ReEncrypt*, and kms:CreateGrant only for grants EBS makes on
 	// Velero's behalf (kms:GrantIsForAWSResource). Requires SnapshotsEnabled.
+	// With AWS plugin v1.14.2 or later (the default for chart 12.x) the
+	// snapshot location's ebsKmsKeyId is this key too, so volumes restored
+	// from snapshots are encrypted with it; a plugin v1.14 image older than
+	// v1.14.2, or one pinned by digest only, is refused with it. With older
+	// charts, whose plugins do not take ebsKmsKeyId, restored volumes keep
+	// their snapshot's encryption.
 	EbsKmsKeyArn pulumi.StringInput `pulumi:"ebsKmsKeyArn,optional"`
 
 	// DeployNodeAgent runs the node agent DaemonSet for file-system backups
@@ -127,8 +133,9 @@ type VeleroIRSAArgs struct {
 	// configuration.defaultBackupStorageLocation included, as the component
 	// registers the backup locations), another podSecurityContext.fsGroup,
 	// values with their own argument (snapshotsEnabled, deployNodeAgent,
-	// schedules), and a null or non-map that would remove any of these
-	// (credentials: null brings back the chart's credentials file).
+	// schedules), an image.tag from another Velero line than the chart's,
+	// and a null or non-map that would remove any of these (credentials:
+	// null brings back the chart's credentials file).
 	//
 	// So is every way to give Velero's pods, or other code, AWS credentials
 	// other than the role's, since the AWS SDK prefers them to the role
@@ -180,8 +187,12 @@ type VeleroIRSAArgs struct {
 
 	// ReleaseName is the Helm release name. Default "velero".
 	ReleaseName string `pulumi:"releaseName,optional"`
-	// ChartVersion is the exact Velero chart version. Default "12.1.0"
-	// (Velero 1.18.1).
+	// ChartVersion is the exact Velero chart version. Default "12.1.0".
+	// The server image installed is the newest known patch of the chart's
+	// Velero line, not the chart's appVersion: velero/velero:v1.18.3 for
+	// chart 12.x. valuesOverrides.image.repository (a mirror) and
+	// image.tag (another patch of the same line) are accepted; a tag from
+	// another Velero line is refused.
 	ChartVersion string `pulumi:"chartVersion,optional"`
 	// ChartRepository is the Helm repository URL of the chart. Default
 	// https://vmware-tanzu.github.io/helm-charts; set it to use a mirror.
@@ -190,9 +201,9 @@ type VeleroIRSAArgs struct {
 	// needed for chart versions newer than 12.x, which this component cannot
 	// map to a Velero version itself.
 	VeleroVersion string `pulumi:"veleroVersion,optional"`
-	// PluginImage is the AWS plugin image. Default: the plugin release made
-	// for the chart's Velero (velero/velero-plugin-for-aws:v1.14.0 for the
-	// default chart). A tag from another Velero line is refused; an image
+	// PluginImage is the AWS plugin image. Default: the newest plugin
+	// release made for the chart's Velero (velero/velero-plugin-for-aws:v1.14.3
+	// for chart 12.x). A tag from another Velero line is refused; an image
 	// pinned only by digest is taken as given.
 	PluginImage string `pulumi:"pluginImage,optional"`
 	// ReleaseTimeoutSeconds bounds each Helm install or upgrade, CRD-upgrade
