@@ -55,9 +55,12 @@ type veleroLine struct {
 //     (v1.10.1, v1.11.1, v1.12.2, v1.13.2) and, for v1.14.3 (2026-09-07),
 //     from the Go module proxy.
 //
-// The chart's CRD-upgrade job (templates/upgrade-crds/upgrade-crds.yaml,
-// chart 7.0.0 to 12.1.0) runs image.repository:image.tag, so the CRDs it
-// applies come from this same server image and stay in step with it.
+// The chart's CRD-upgrade hook job (templates/upgrade-crds/upgrade-crds.yaml)
+// takes the CRDs from this same server image, image.repository:image.tag (or
+// @image.digest), so they stay in step with the server: in charts 7.0.0 to
+// 11.4.0 that container prints them (velero install --crds-only --dry-run
+// -o yaml) for a kubectl copied in by an init container to apply; from 12.0.0
+// it applies them itself (velero install --crds-only --apply).
 var veleroLines = map[int]veleroLine{
 	14: {Velero: "v1.14.1", Plugin: "v1.10.1"},
 	15: {Velero: "v1.15.2", Plugin: "v1.11.1"},
