@@ -3,10 +3,10 @@ package awsfake
 import (
 	"bytes"
 	"encoding/xml"
-	"io"
-	"net/url"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 )
