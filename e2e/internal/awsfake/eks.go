@@ -58,6 +58,21 @@ func (c *Cloud) CreatePodIdentityAssociation(a PodIdentityAssociation) (*PodIden
 	return &out, nil
 }
 
+// UpdatePodIdentityAssociation changes an association's role and tags.
+func (c *Cloud) UpdatePodIdentityAssociation(cluster, id, roleARN string, tags map[string]string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.associations[id]
+	if !ok || a.Cluster != cluster {
+		return errorf(404, "ResourceNotFoundException", "Association %s not found", id)
+	}
+	if _, ok := c.roleByARN(roleARN); !ok {
+		return errorf(400, "InvalidParameterException", "Role %s does not exist", roleARN)
+	}
+	a.RoleARN, a.Tags = roleARN, tags
+	return nil
+}
+
 // DeletePodIdentityAssociation removes an association.
 func (c *Cloud) DeletePodIdentityAssociation(cluster, id string) error {
 	c.mu.Lock()

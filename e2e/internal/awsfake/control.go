@@ -1,0 +1,290 @@
+package awsfake
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/johannesboyne/gofakes3"
+)
+
+// The control API is how the rig's aws provider plugin (a separate process
+// the Pulumi engine starts) changes the cloud: POST /<Operation> with a JSON
+// body, a JSON answer or {"code","message","status"}. Only the operations
+// the program's resources and functions need exist.
+
+// Identity is who the provider plugin works as in one account.
+type Identity struct {
+	Account, Partition, ARN string
+}
+
+// UpdateRoleInput changes a role; nil fields stay.
+type UpdateRoleInput struct {
+	Name                string
+	TrustPolicy         *string
+	Description         *string
+	MaxSessionDuration  *int
+	PermissionsBoundary *string
+	Tags                map[string]string
+}
+
+// RolePolicyInput names an inline policy.
+type RolePolicyInput struct{ Role, Name, Policy string }
+
+// OIDCProviderInput creates an OIDC provider.
+type OIDCProviderInput struct {
+	Partition, Account, URL string
+	ClientIDs, Thumbprints  []string
+	Tags                    map[string]string
+}
+
+// BucketInput names a bucket and what to set on it.
+type BucketInput struct {
+	Name, Region, Account, Partition string
+	Policy, KMSKey                   string
+}
+
+// ControlHandler serves the control API. identity answers who the plugin
+// is for a configured role ARN ("" for the default credentials).
+func (c *Cloud) ControlHandler(s3 *S3, identity func(assumeRoleARN string) (Identity, error)) http.Handler {
+	ops := map[string]func(json.RawMessage) (interface{}, error){
+		"CallerIdentity": func(b json.RawMessage) (interface{}, error) {
+			var in struct{ AssumeRoleARN string }
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return identity(in.AssumeRoleARN)
+		},
+		"CreateRole": func(b json.RawMessage) (interface{}, error) {
+			var in CreateRoleInput
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return c.CreateRole(in)
+		},
+		"GetRole": func(b json.RawMessage) (interface{}, error) {
+			var in struct{ Name string }
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return c.GetRole(in.Name)
+		},
+		"UpdateRole": func(b json.RawMessage) (interface{}, error) {
+			var in UpdateRoleInput
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return c.UpdateRole(in.Name, func(r *Role) error {
+				if in.TrustPolicy != nil {
+					r.TrustPolicy = *in.TrustPolicy
+				}
+				if in.Description != nil {
+					r.Description = *in.Description
+				}
+				if in.MaxSessionDuration != nil {
+					r.MaxSessionDuration = *in.MaxSessionDuration
+				}
+				if in.PermissionsBoundary != nil {
+					r.PermissionsBoundary = *in.PermissionsBoundary
+				}
+				if in.Tags != nil {
+					r.Tags = in.Tags
+				}
+				return nil
+			})
+		},
+		"DeleteRole": func(b json.RawMessage) (interface{}, error) {
+			var in struct{ Name string }
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return struct{}{}, c.DeleteRole(in.Name)
+		},
+		"PutRolePolicy": func(b json.RawMessage) (interface{}, error) {
+			var in RolePolicyInput
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return struct{}{}, c.PutRolePolicy(in.Role, in.Name, in.Policy)
+		},
+		"DeleteRolePolicy": func(b json.RawMessage) (interface{}, error) {
+			var in RolePolicyInput
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return struct{}{}, c.DeleteRolePolicy(in.Role, in.Name)
+		},
+		"CreateOpenIDConnectProvider": func(b json.RawMessage) (interface{}, error) {
+			var in OIDCProviderInput
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return c.CreateOpenIDConnectProvider(in.Partition, in.Account, in.URL, in.ClientIDs, in.Thumbprints, in.Tags)
+		},
+		"GetOpenIDConnectProvider": func(b json.RawMessage) (interface{}, error) {
+			var in struct{ ARN string }
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return c.OpenIDConnectProvider(in.ARN)
+		},
+		"DeleteOpenIDConnectProvider": func(b json.RawMessage) (interface{}, error) {
+			var in struct{ ARN string }
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return struct{}{}, c.DeleteOpenIDConnectProvider(in.ARN)
+		},
+		"DescribeCluster": func(b json.RawMessage) (interface{}, error) {
+			var in struct{ Name string }
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return c.DescribeCluster(in.Name)
+		},
+		"CreatePodIdentityAssociation": func(b json.RawMessage) (interface{}, error) {
+			var in PodIdentityAssociation
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return c.CreatePodIdentityAssociation(in)
+		},
+		"UpdatePodIdentityAssociation": func(b json.RawMessage) (interface{}, error) {
+			var in PodIdentityAssociation
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return struct{}{}, c.UpdatePodIdentityAssociation(in.Cluster, in.ID, in.RoleARN, in.Tags)
+		},
+		"DeletePodIdentityAssociation": func(b json.RawMessage) (interface{}, error) {
+			var in struct{ Cluster, ID string }
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return struct{}{}, c.DeletePodIdentityAssociation(in.Cluster, in.ID)
+		},
+		"CreateBucket": func(b json.RawMessage) (interface{}, error) {
+			var in BucketInput
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return struct{}{}, c.CreateBucket(Bucket{Name: in.Name, Region: in.Region, Account: in.Account, Partition: in.Partition}, s3.Backend())
+		},
+		"PutBucketPolicy": func(b json.RawMessage) (interface{}, error) {
+			var in BucketInput
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return struct{}{}, c.UpdateBucket(in.Name, func(x *Bucket) { x.Policy = in.Policy })
+		},
+		"PutBucketEncryption": func(b json.RawMessage) (interface{}, error) {
+			var in BucketInput
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return struct{}{}, c.UpdateBucket(in.Name, func(x *Bucket) { x.DefaultKMSKey = in.KMSKey })
+		},
+		"GetBucket": func(b json.RawMessage) (interface{}, error) {
+			var in BucketInput
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			bucket, ok := c.GetBucket(in.Name)
+			if !ok {
+				return nil, errorf(404, "NoSuchBucket", "The specified bucket does not exist")
+			}
+			return bucket, nil
+		},
+		"DeleteBucket": func(b json.RawMessage) (interface{}, error) {
+			var in BucketInput
+			if err := json.Unmarshal(b, &in); err != nil {
+				return nil, err
+			}
+			return struct{}{}, c.deleteBucket(in.Name, s3)
+		},
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op, ok := ops[strings.TrimPrefix(r.URL.Path, "/")]
+		if r.Method != http.MethodPost || !ok {
+			writeJSONError(w, errorf(404, "UnknownOperation", "the rig's control API has no operation %s %s", r.Method, r.URL.Path))
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			writeJSONError(w, errorf(400, "BadRequest", "%v", err))
+			return
+		}
+		out, err := op(body)
+		if err != nil {
+			if _, isAWS := err.(*Error); !isAWS {
+				err = errorf(400, "BadRequest", "%v", err)
+			}
+			writeJSONError(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	})
+}
+
+// deleteBucket refuses a bucket that still holds objects, as S3 does.
+func (c *Cloud) deleteBucket(name string, s3 *S3) error {
+	if _, ok := c.GetBucket(name); !ok {
+		return errorf(404, "NoSuchBucket", "The specified bucket does not exist")
+	}
+	keys, err := s3.Objects(name, "")
+	if err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		return errorf(409, "BucketNotEmpty", "The bucket you tried to delete is not empty")
+	}
+	if err := s3.Backend().DeleteBucket(name); err != nil && !gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchBucket) {
+		return err
+	}
+	c.mu.Lock()
+	delete(c.buckets, name)
+	c.mu.Unlock()
+	return nil
+}
+
+// Control is the client of the control API.
+type Control struct {
+	URL    string
+	Client *http.Client
+}
+
+// Do calls an operation; out receives the answer.
+func (k Control) Do(op string, in, out interface{}) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	client := k.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Post(strings.TrimSuffix(k.URL, "/")+"/"+op, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("calling the rig's AWS stand-in (%s): %w", op, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		e := &Error{Status: resp.StatusCode}
+		if json.Unmarshal(raw, e) != nil || e.Code == "" {
+			return fmt.Errorf("%s: HTTP %d: %s", op, resp.StatusCode, raw)
+		}
+		return e
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(raw, out)
+}
