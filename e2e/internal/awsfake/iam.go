@@ -384,3 +384,19 @@ func (c *Cloud) Roles() []*Role {
 	}
 	return out
 }
+
+// CreateRoleForTest creates a role named "velero" in the account of its
+// trust policy's provider with one inline policy, and returns its ARN.
+func (c *Cloud) CreateRoleForTest(trust, policy string) (string, error) {
+	account := ""
+	if p, err := ParsePolicy(trust); err == nil && len(p.Statement) > 0 {
+		for _, f := range p.Statement[0].Principal["Federated"] {
+			account = arnAccount(f)
+		}
+	}
+	r, err := c.CreateRole(CreateRoleInput{Partition: "aws", Account: account, Name: "velero", TrustPolicy: trust})
+	if err != nil {
+		return "", err
+	}
+	return r.ARN, c.PutRolePolicy(r.Name, "velero", policy)
+}

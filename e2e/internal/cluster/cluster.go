@@ -172,7 +172,7 @@ func Start(ctx context.Context, o Options) (c *Cluster, err error) {
 		{"kube-controller-manager", []string{
 			"--kubeconfig", c.Kubeconfig, "--leader-elect=false", "--bind-address", "127.0.0.1", "--secure-port", strconv.Itoa(mustPort()),
 			"--service-account-private-key-file", saKey, "--root-ca-file", caFile, "--use-service-account-credentials=false",
-			"--controllers", "*,-nodeipam,-nodelifecycle,-route,-service,-cloud-node-lifecycle",
+			"--controllers", "*,-nodeipam,-route,-service,-cloud-node-lifecycle",
 			"--authentication-kubeconfig", c.Kubeconfig, "--authorization-kubeconfig", c.Kubeconfig,
 		}},
 		{"kube-scheduler", []string{

@@ -1,0 +1,243 @@
+// Package rig assembles the local EKS stand-in: the AWS stand-in's
+// services on 127.0.0.1 (STS, S3 over TLS, the pod identity agent, the
+// control API for the aws provider plugin), a real control plane whose
+// ServiceAccount issuer is the cluster's EKS-shaped issuer, a kwok node,
+// and the runtime that runs Velero's pods as real processes.
+package rig
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/johannesboyne/gofakes3/backend/s3bolt"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/velero-irsa/velero-irsa/e2e/internal/awsfake"
+	"github.com/velero-irsa/velero-irsa/e2e/internal/cluster"
+	"github.com/velero-irsa/velero-irsa/e2e/internal/pki"
+	"github.com/velero-irsa/velero-irsa/e2e/internal/runtime"
+)
+
+// Config is the cluster and account the rig stands in for.
+type Config struct {
+	Bin         string // the built programs (e2e/build-tools)
+	Dir         string // work directory
+	Account     string // 12 digits
+	Region      string
+	ClusterName string
+	OIDCID      string // the /id/<ID> of the cluster's issuer
+	VeleroTag   string // the server image tag the rig built
+	PluginTag   string // the AWS plugin image tag the rig built
+	Log         func(format string, args ...interface{})
+}
+
+// Rig is a running stand-in.
+type Rig struct {
+	Config
+	Partition, Issuer, ClusterARN string
+	Cloud                         *awsfake.Cloud
+	S3                            *awsfake.S3
+	Cluster                       *cluster.Cluster
+	Kube                          kubernetes.Interface
+	Runtime                       *runtime.Runtime
+	CA                            *pki.CA
+	CAFile                        string // the rig CA (S3, chart repository)
+	STSURL, S3URL, AgentURL       string
+	ControlURL                    string
+	AdminToken                    string // what the rig's `aws eks get-token` returns
+	servers                       []*http.Server
+	cancel                        context.CancelFunc
+	done                          chan struct{}
+}
+
+// Partition is the AWS partition of a region.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// Start brings everything up; Stop takes it down.
+func Start(ctx context.Context, cfg Config) (r *Rig, err error) {
+	r = &Rig{Config: cfg, Partition: Partition(cfg.Region), done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			r.Stop()
+		}
+	}()
+	if r.Log == nil {
+		r.Log = func(string, ...interface{}) {}
+	}
+	suffix := "amazonaws.com"
+	if r.Partition == "aws-cn" {
+		suffix = "amazonaws.com.cn"
+	}
+	r.Issuer = fmt.Sprintf("https://oidc.eks.%s.%s/id/%s", cfg.Region, suffix, cfg.OIDCID)
+	r.ClusterARN = fmt.Sprintf("arn:%s:eks:%s:%s:cluster/%s", r.Partition, cfg.Region, cfg.Account, cfg.ClusterName)
+	r.AdminToken = "k8s-aws-v1." + base64.RawURLEncoding.EncodeToString([]byte("https://sts."+cfg.Region+"."+suffix+"/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Rig="+cfg.ClusterName))
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	if r.CA, err = pki.NewCA("velero-irsa-rig-ca"); err != nil {
+		return nil, err
+	}
+	r.CAFile = filepath.Join(cfg.Dir, "rig-ca.crt")
+	if err := os.WriteFile(r.CAFile, r.CA.CertPEM, 0o644); err != nil {
+		return nil, err
+	}
+
+	r.Cluster, err = cluster.Start(ctx, cluster.Options{Bin: cfg.Bin, Dir: filepath.Join(cfg.Dir, "cluster"), Issuer: r.Issuer, AdminToken: r.AdminToken})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Cluster.AddNode(ctx, "rig-node-1"); err != nil {
+		return nil, err
+	}
+	restCfg, err := clientcmd.BuildConfigFromFlags("", r.Cluster.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	if r.Kube, err = kubernetes.NewForConfig(restCfg); err != nil {
+		return nil, err
+	}
+
+	r.Cloud = awsfake.NewCloud()
+	r.Cloud.CreateCluster(awsfake.Cluster{
+		Name: cfg.ClusterName, ARN: r.ClusterARN, Region: cfg.Region, Endpoint: r.Cluster.Endpoint,
+		CertificateAuthority: base64.StdEncoding.EncodeToString(r.Cluster.CAPEM), Issuer: r.Issuer,
+	})
+	backend, err := s3bolt.NewFile(filepath.Join(cfg.Dir, "s3.bolt"))
+	if err != nil {
+		return nil, err
+	}
+	r.S3 = awsfake.NewS3(r.Cloud, backend)
+	keys := r.keys
+	if r.STSURL, err = r.serve(r.Cloud.STSHandler(keys), nil); err != nil {
+		return nil, err
+	}
+	serving, err := r.CA.Issue("127.0.0.1", nil, true)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.X509KeyPair(serving.CertPEM, serving.KeyPEM)
+	if err != nil {
+		return nil, err
+	}
+	if r.S3URL, err = r.serve(r.S3, &tls.Config{Certificates: []tls.Certificate{cert}}); err != nil {
+		return nil, err
+	}
+	agent, err := r.serve(r.Cloud.PodIdentityAgent(cfg.ClusterName, keys), nil)
+	if err != nil {
+		return nil, err
+	}
+	r.AgentURL = agent + "/v1/credentials"
+	if r.ControlURL, err = r.serve(r.Cloud.ControlHandler(r.S3, r.identity), nil); err != nil {
+		return nil, err
+	}
+
+	r.Runtime = &runtime.Runtime{
+		Client: r.Kube, Endpoint: r.Cluster.Endpoint, CAPEM: r.Cluster.CAPEM, Dir: filepath.Join(cfg.Dir, "pods"),
+		Images: runtime.Images{VeleroTag: cfg.VeleroTag, PluginTag: cfg.PluginTag, Velero: filepath.Join(cfg.Bin, "velero"), Plugin: filepath.Join(cfg.Bin, "velero-plugin-for-aws")},
+		Identity: runtime.Identity{
+			Region: cfg.Region, STSEndpoint: r.STSURL, S3Endpoint: r.S3URL, CABundle: r.CAFile, PodIdentityAgentURL: r.AgentURL,
+			HasAssociation: func(ns, sa string) bool {
+				for _, a := range r.Cloud.Associations(cfg.ClusterName) {
+					if a.Namespace == ns && a.ServiceAccount == sa {
+						return true
+					}
+				}
+				return false
+			},
+		},
+		Log: cfg.Log,
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() {
+		r.Runtime.Run(runCtx)
+		close(r.done)
+	}()
+	return r, nil
+}
+
+// keys answers STS's and EKS Auth's key lookups: the cluster's issuer is
+// served by the API server; any other issuer is unreachable, as another
+// cluster's would be to a token it did not sign.
+func (r *Rig) keys(issuer string) (awsfake.KeySet, error) {
+	var set awsfake.KeySet
+	if issuer != r.Issuer {
+		return set, fmt.Errorf("issuer %s is not this rig's cluster", issuer)
+	}
+	raw, err := r.Cluster.JWKS()
+	if err != nil {
+		return set, err
+	}
+	return set, json.Unmarshal(raw, &set)
+}
+
+// identity is who the aws provider plugin works as: the rig account, or
+// the account of a role it is configured to assume.
+func (r *Rig) identity(assumeRoleARN string) (awsfake.Identity, error) {
+	account, partition := r.Account, r.Partition
+	if assumeRoleARN != "" {
+		parts := strings.Split(assumeRoleARN, ":")
+		if len(parts) < 6 || parts[2] != "iam" {
+			return awsfake.Identity{}, fmt.Errorf("assumeRole roleArn %q is not a role ARN", assumeRoleARN)
+		}
+		account, partition = parts[4], parts[1]
+	}
+	return awsfake.Identity{Account: account, Partition: partition, ARN: fmt.Sprintf("arn:%s:iam::%s:role/rig-deployer", partition, account)}, nil
+}
+
+func (r *Rig) serve(h http.Handler, tlsConfig *tls.Config) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
+	r.servers = append(r.servers, srv)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		go func() { _ = srv.ServeTLS(l, "", "") }()
+	} else {
+		go func() { _ = srv.Serve(l) }()
+	}
+	return scheme + "://" + l.Addr().String(), nil
+}
+
+// Stop stops Velero's processes, the control plane and the servers.
+func (r *Rig) Stop() {
+	if r.cancel != nil {
+		r.cancel()
+		<-r.done
+		r.cancel = nil
+	}
+	if r.Cluster != nil {
+		r.Cluster.Stop()
+	}
+	for _, s := range r.servers {
+		_ = s.Close()
+	}
+	r.servers = nil
+}
+
+// CreateBucket creates a bucket in the rig account, as a user would before
+// the first deploy.
+func (r *Rig) CreateBucket(name, region string) error {
+	return r.Cloud.CreateBucket(awsfake.Bucket{Name: name, Region: region, Account: r.Account, Partition: Partition(region)}, r.S3.Backend())
+}

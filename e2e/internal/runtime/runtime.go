@@ -1,0 +1,300 @@
+// Package runtime is the rig's container runtime for Velero: for each
+// running pod of Velero's server (and node agent), it starts the real velero
+// binary as a process with that pod's container args and env, the plugins
+// its init containers name, and what EKS's pod identity webhook would
+// inject for the pod's ServiceAccount when the pod was created. The process
+// stops when the pod goes, so a changed pod template restarts Velero as a
+// rollout does on EKS. An image the rig did not build is refused.
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/velero-irsa/velero-irsa/e2e/internal/proc"
+)
+
+// Images are the images the rig built, by repository suffix and tag.
+type Images struct {
+	VeleroTag, PluginTag string
+	Velero, Plugin       string // paths of the built binaries
+}
+
+// Identity is what the webhook environment needs from the rig.
+type Identity struct {
+	Region              string // the cluster's region (the webhook's AWS_REGION)
+	STSEndpoint         string // AWS_ENDPOINT_URL_STS: the rig's "network"
+	S3Endpoint          string // AWS_ENDPOINT_URL_S3
+	CABundle            string // AWS_CA_BUNDLE: the rig CA for the S3 endpoint
+	PodIdentityAgentURL string // http://127.0.0.1:<port>/v1/credentials
+	// HasAssociation tells whether an EKS Pod Identity association exists
+	// for a ServiceAccount, as the webhook asks EKS.
+	HasAssociation func(namespace, serviceAccount string) bool
+}
+
+// Runtime runs Velero's pods.
+type Runtime struct {
+	Client   kubernetes.Interface
+	Endpoint string // the API server, for the pods' kubeconfigs
+	CAPEM    []byte
+	Dir      string
+	Images   Images
+	Identity Identity
+	Log      func(format string, args ...interface{})
+
+	mu      sync.Mutex
+	running map[string]*pod // by pod UID
+	events  []Event
+}
+
+// Event is something the runtime did or refused, for the rig's checks.
+type Event struct {
+	Time      time.Time
+	Pod, What string
+	Env       map[string]string // the identity variables injected
+}
+
+type pod struct {
+	name    string
+	process *proc.Process
+	cancel  context.CancelFunc
+}
+
+// Events returns what happened so far.
+func (r *Runtime) Events() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}
+
+func (r *Runtime) event(pod, what string, env map[string]string) {
+	r.mu.Lock()
+	r.events = append(r.events, Event{Time: time.Now(), Pod: pod, What: what, Env: env})
+	r.mu.Unlock()
+	if r.Log != nil {
+		r.Log("runtime: %s: %s", pod, what)
+	}
+}
+
+// Run watches pods until ctx ends, then stops every process.
+func (r *Runtime) Run(ctx context.Context) {
+	r.running = map[string]*pod{}
+	defer r.stopAll()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		r.sync(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *Runtime) stopAll() {
+	r.mu.Lock()
+	pods := r.running
+	r.running = map[string]*pod{}
+	r.mu.Unlock()
+	for _, p := range pods {
+		p.cancel()
+		if p.process != nil {
+			p.process.Stop(20 * time.Second)
+		}
+	}
+}
+
+// sync starts a process for each new running Velero pod and stops those
+// whose pod has gone.
+func (r *Runtime) sync(ctx context.Context) {
+	list, err := r.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return
+	}
+	seen := map[string]bool{}
+	for i := range list.Items {
+		p := &list.Items[i]
+		c, kind := veleroContainer(p)
+		if c == nil || p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
+			continue
+		}
+		uid := string(p.UID)
+		seen[uid] = true
+		r.mu.Lock()
+		_, ok := r.running[uid]
+		r.mu.Unlock()
+		if ok {
+			continue
+		}
+		r.start(ctx, p, c, kind)
+	}
+	r.mu.Lock()
+	var gone []*pod
+	for uid, p := range r.running {
+		if !seen[uid] {
+			gone = append(gone, p)
+			delete(r.running, uid)
+		}
+	}
+	r.mu.Unlock()
+	for _, p := range gone {
+		p.cancel()
+		if p.process != nil {
+			p.process.Stop(20 * time.Second)
+		}
+		r.event(p.name, "stopped: the pod is gone", nil)
+	}
+}
+
+// veleroContainer finds the container that runs Velero's server or node
+// agent: command /velero with args server or node-agent server.
+func veleroContainer(p *corev1.Pod) (*corev1.Container, string) {
+	for i := range p.Spec.Containers {
+		c := &p.Spec.Containers[i]
+		if len(c.Command) != 1 || c.Command[0] != "/velero" || len(c.Args) == 0 {
+			continue
+		}
+		switch {
+		case c.Args[0] == "server":
+			return c, "server"
+		case c.Args[0] == "node-agent" && len(c.Args) > 1 && c.Args[1] == "server":
+			return c, "node-agent"
+		}
+	}
+	return nil, ""
+}
+
+// start prepares the pod's directory, plugins, identity and kubeconfig and
+// runs the process; a refusal is recorded as an event and nothing runs.
+func (r *Runtime) start(ctx context.Context, p *corev1.Pod, c *corev1.Container, kind string) {
+	name := p.Namespace + "/" + p.Name
+	podCtx, cancel := context.WithCancel(ctx)
+	entry := &pod{name: name, cancel: cancel}
+	r.mu.Lock()
+	r.running[string(p.UID)] = entry
+	r.mu.Unlock()
+	dir := filepath.Join(r.Dir, p.Namespace+"_"+p.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		r.event(name, "refused: "+err.Error(), nil)
+		return
+	}
+	if err := r.checkImage(c.Image, r.Images.VeleroTag, "velero/velero"); err != nil {
+		r.event(name, "refused: container "+c.Name+": "+err.Error(), nil)
+		return
+	}
+	mounts := map[string]string{}
+	for _, m := range c.VolumeMounts {
+		host := filepath.Join(dir, "volumes", m.Name)
+		_ = os.MkdirAll(host, 0o755)
+		mounts[m.MountPath] = host
+	}
+	pluginDir := mounts["/plugins"]
+	if kind == "server" {
+		if pluginDir == "" {
+			r.event(name, "refused: the server container mounts no /plugins volume", nil)
+			return
+		}
+		if err := r.installPlugins(p, pluginDir); err != nil {
+			r.event(name, "refused: "+err.Error(), nil)
+			return
+		}
+	}
+	env, identity, err := r.environment(podCtx, p, c, dir, mounts)
+	if err != nil {
+		r.event(name, "refused: "+err.Error(), nil)
+		return
+	}
+	args := append([]string(nil), c.Args...)
+	args = append(args, "--metrics-address", proc.Addr(mustPort()))
+	if kind == "server" {
+		args = append(args, "--plugin-dir", pluginDir, "--profiler-address", proc.Addr(mustPort()))
+	}
+	process, err := proc.Start(strings.ReplaceAll(name, "/", "_"), filepath.Join(r.Dir, "logs"), r.Images.Velero, args, env)
+	if err != nil {
+		r.event(name, "refused: "+err.Error(), nil)
+		return
+	}
+	r.mu.Lock()
+	entry.process = process
+	r.mu.Unlock()
+	r.event(name, fmt.Sprintf("started %s (%s)", kind, strings.Join(args, " ")), identity)
+}
+
+// checkImage accepts only an image the rig built: its repository ends in
+// repo (any registry or mirror in front) and its tag is the built one.
+func (r *Runtime) checkImage(image, tag, repo string) error {
+	name, t, ok := strings.Cut(image, "@")
+	_ = t
+	base := name
+	if i := strings.LastIndex(base, ":"); i > strings.LastIndex(base, "/") {
+		if base[i+1:] != tag {
+			return fmt.Errorf("image %s: the rig built %s:%s only", image, repo, tag)
+		}
+		base = base[:i]
+	} else {
+		return fmt.Errorf("image %s has no tag; the rig built %s:%s only", image, repo, tag)
+	}
+	if ok {
+		return fmt.Errorf("image %s is pinned by digest, which the rig cannot match with what it built", image)
+	}
+	if base != repo && !strings.HasSuffix(base, "/"+repo) {
+		return fmt.Errorf("image %s is not %s, which is all the rig built", image, repo)
+	}
+	return nil
+}
+
+// installPlugins copies the plugin of each init container into the plugin
+// directory, as the plugin images' entrypoint copies it to /target.
+func (r *Runtime) installPlugins(p *corev1.Pod, dir string) error {
+	for _, c := range p.Spec.InitContainers {
+		if err := r.checkImage(c.Image, r.Images.PluginTag, "velero/velero-plugin-for-aws"); err != nil {
+			return fmt.Errorf("init container %s: %v", c.Name, err)
+		}
+		target := false
+		for _, m := range c.VolumeMounts {
+			if m.MountPath == "/target" && m.Name == "plugins" {
+				target = true
+			}
+		}
+		if !target {
+			return fmt.Errorf("init container %s does not mount the plugins volume at /target, so its plugin would not reach Velero", c.Name)
+		}
+		b, err := os.ReadFile(r.Images.Plugin)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "velero-plugin-for-aws"), b, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mustPort() int {
+	p, err := proc.FreePort()
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// sortedEnv renders an env map as KEY=value lines in name order.
+func sortedEnv(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
