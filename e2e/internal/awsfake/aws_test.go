@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -269,6 +270,29 @@ func TestS3Authorization(t *testing.T) {
 	}
 	if got := apiCode(put("clusters/prod-use1/y")); !strings.HasSuffix(got, "with an explicit deny in a resource-based policy") {
 		t.Errorf("bucket policy deny: %q", got)
+	}
+}
+
+// TestS3ChunkedUpload is the upload the AWS SDK makes over TLS with a
+// checksum: an aws-chunked body with a trailing CRC32, which S3 decodes
+// and checks.
+func TestS3ChunkedUpload(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	client := r.s3Client(r.assume(t, "system:serviceaccount:velero:velero-server"), "us-east-1")
+	body := strings.Repeat("velero backup contents ", 5000)
+	_, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("clusters/prod-use1/c"),
+		Body: strings.NewReader(body), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("clusters/prod-use1/c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(got.Body)
+	if string(b) != body {
+		t.Errorf("read back %d bytes starting %q, want the %d bytes written", len(b), b[:min(len(b), 40)], len(body))
 	}
 }
 

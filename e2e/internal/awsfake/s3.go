@@ -246,6 +246,10 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if e := decodeUnsignedChunked(r); e != nil {
+		writeS3Error(w, e, "")
+		return
+	}
 	rec := &statusRecorder{ResponseWriter: w}
 	s.fake.ServeHTTP(rec, r)
 	if rec.status == 0 || rec.status/100 == 2 { // no WriteHeader call means 200

@@ -59,8 +59,10 @@ func (p *Provider) Close() error { return nil }
 // SignalCancellation does nothing: every call is short.
 func (p *Provider) SignalCancellation(context.Context) error { return nil }
 
-// configKeys are the provider settings the program sets.
-var configKeys = map[string]bool{"region": true, "profile": true, "assumeRole": true, "version": true, "skipCredentialsValidation": true}
+// configKeys are the provider settings the program sets, and the two the
+// SDK's NewProvider fills in (skipCredentialsValidation false,
+// skipRegionValidation true).
+var configKeys = map[string]bool{"region": true, "profile": true, "assumeRole": true, "version": true, "skipCredentialsValidation": true, "skipRegionValidation": true}
 
 // CheckConfig refuses settings the rig does not model and requires a region.
 func (p *Provider) CheckConfig(_ context.Context, req plugin.CheckConfigRequest) (plugin.CheckConfigResponse, error) {

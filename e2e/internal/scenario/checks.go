@@ -1,0 +1,139 @@
+package scenario
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// kubectl runs the built kubectl against the rig's cluster as an admin.
+func (d *Deployment) kubectl(args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(d.Env.Bin, "kubectl"), append([]string{"--kubeconfig", d.Rig.Cluster.Kubeconfig}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("kubectl %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// velero runs the velero CLI against the rig's cluster.
+func (d *Deployment) velero(args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(d.Env.Bin, "velero"), append(args, "--kubeconfig", d.Rig.Cluster.Kubeconfig)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("velero %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// show runs a command a user would run and prints it with its output.
+func (d *Deployment) show(what string, run func() (string, error)) (string, error) {
+	out, err := run()
+	fmt.Fprintf(d.Env.Out, "    $ %s\n", what)
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		fmt.Fprintf(d.Env.Out, "      %s\n", line)
+	}
+	return out, err
+}
+
+// outputs reads "output k=v" lines of an up.
+func outputs(upOutput string) map[string]string {
+	out := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^output (\w+)=(.*)$`).FindAllStringSubmatch(upOutput, -1) {
+		out[m[1]] = m[2]
+	}
+	return out
+}
+
+// jsonpath reads one field of an object.
+func (d *Deployment) jsonpath(kind, name, ns, path string) string {
+	out, err := d.kubectl("get", kind, name, "-n", ns, "-o", "jsonpath="+path)
+	if err != nil {
+		return ""
+	}
+	return out
+}
+
+// waitFor polls a check until it passes or time is up.
+func waitFor(ctx context.Context, timeout time.Duration, what string, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: not within %s: %v", what, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// checkSeed makes the checks the seed makes by hand after an up: the
+// location Available, the verification backup Completed, the
+// ServiceAccount's role, the backup's objects under the prefix, and STS
+// having seen only Velero's ServiceAccount, with this role.
+func (d *Deployment) checkSeed(upOutput, namespace, serviceAccount, bucket, prefix string, verify bool) error {
+	outs := outputs(upOutput)
+	role := outs["roleArn"]
+	if role == "" {
+		return fmt.Errorf("the up exported no roleArn: %v", outs)
+	}
+	bsl, _ := d.show("kubectl get backupstoragelocation -n "+namespace, func() (string, error) {
+		return d.kubectl("get", "backupstoragelocation", "-n", namespace)
+	})
+	if !regexp.MustCompile(`(?m)^\S+\s+Available\s`).MatchString(bsl) {
+		return fmt.Errorf("no location is Available")
+	}
+	if verify {
+		backups, _ := d.show("velero backup get -n "+namespace, func() (string, error) {
+			return d.velero("backup", "get", "-n", namespace)
+		})
+		if !strings.Contains(backups, "Completed") {
+			return fmt.Errorf("no backup is Completed")
+		}
+	}
+	annotations := d.jsonpath("serviceaccount", serviceAccount, namespace, "{.metadata.annotations}")
+	var ann map[string]string
+	_ = json.Unmarshal([]byte(annotations), &ann)
+	fmt.Fprintf(d.Env.Out, "    ServiceAccount %s/%s eks.amazonaws.com/role-arn: %s\n", namespace, serviceAccount, ann["eks.amazonaws.com/role-arn"])
+	if ann["eks.amazonaws.com/role-arn"] != role {
+		return fmt.Errorf("ServiceAccount %s/%s carries role %q, the up created %q", namespace, serviceAccount, ann["eks.amazonaws.com/role-arn"], role)
+	}
+	if verify {
+		keys, err := d.Rig.S3.Objects(bucket, strings.Trim(prefix+"/backups/", "/")+"/")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(d.Env.Out, "    s3://%s/%s: %d objects\n", bucket, strings.Trim(prefix+"/backups/", "/")+"/", len(keys))
+		for _, k := range keys {
+			if strings.HasSuffix(k, "velero-backup.json") {
+				fmt.Fprintf(d.Env.Out, "      %s\n", k)
+			}
+		}
+		if len(keys) == 0 {
+			return fmt.Errorf("the bucket holds no backup objects under %s/backups/", prefix)
+		}
+	}
+	want := "system:serviceaccount:" + namespace + ":" + serviceAccount
+	calls := d.Rig.Cloud.Calls()
+	if len(calls) == 0 {
+		return fmt.Errorf("STS saw no web identity call")
+	}
+	for _, c := range calls {
+		if c.Subject != want {
+			return fmt.Errorf("STS saw a %s call for %q (want only %s)", c.Action, c.Subject, want)
+		}
+	}
+	fmt.Fprintf(d.Env.Out, "    STS: %d calls, all for %s\n", len(calls), want)
+	return nil
+}

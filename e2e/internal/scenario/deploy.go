@@ -1,0 +1,200 @@
+// Package scenario runs the rig's scenarios: the program, for real, through
+// the Pulumi CLI and engine against the rig's stand-ins, and the checks a
+// user would make by hand afterwards.
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/velero-irsa/velero-irsa/e2e/internal/rig"
+)
+
+// Env is what the scenarios need from e2e/run.
+type Env struct {
+	Repo      string // the repository root (Pulumi.yaml, stacks/)
+	Bin       string // built programs: pulumi, pulumi-resource-kubernetes, velero, ...
+	RigBin    string // the rig's own: program.test, pulumi-resource-aws, aws
+	Work      string // a fresh work directory for this run
+	ChartDir  string // --chart: a chart directory to serve instead of the stand-in
+	VeleroTag string
+	PluginTag string
+	// ChartVersion and the SDK versions the program asks plugins for.
+	ChartVersion, AWSPluginVersion, KubernetesPluginVersion string
+	Out                                                     io.Writer
+}
+
+// Deployment is one stack of the program on one rig.
+type Deployment struct {
+	Env   *Env
+	Rig   *rig.Rig
+	Stack string
+	Dir   string // the Pulumi work directory
+	repo  *rig.ChartRepo
+	n     int
+}
+
+// NewDeployment prepares a Pulumi work directory for a stack: the
+// repository's Pulumi.yaml (so its config schema applies), the stack file
+// as given, the rig's chart repository, and the plugins installed for the
+// versions the program's SDKs ask for.
+func NewDeployment(e *Env, r *rig.Rig, stack, stackFile string) (*Deployment, error) {
+	d := &Deployment{Env: e, Rig: r, Stack: stack, Dir: filepath.Join(r.Dir, "pulumi-"+stack)}
+	if err := os.MkdirAll(filepath.Join(d.Dir, "stacks"), 0o755); err != nil {
+		return nil, err
+	}
+	project, err := os.ReadFile(filepath.Join(e.Repo, "Pulumi.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(d.Dir, "Pulumi.yaml"), project, 0o644); err != nil {
+		return nil, err
+	}
+	version := e.ChartVersion
+	if m := regexp.MustCompile(`(?m)^\s*velero-irsa:chartVersion:\s*"?([0-9.]+)"?`).FindStringSubmatch(stackFile); m != nil {
+		version = m[1]
+	}
+	chart, standIn := filepath.Join(e.Repo, "e2e", "chart", "velero"), true
+	if e.ChartDir != "" {
+		chart, standIn = e.ChartDir, false
+	}
+	if d.repo, err = r.ServeChart(chart, version, standIn); err != nil {
+		return nil, err
+	}
+	stackFile = setConfig(stackFile, "chartRepository", d.repo.URL)
+	if err := d.WriteStack(stackFile); err != nil {
+		return nil, err
+	}
+	home := filepath.Join(r.Dir, "pulumi-home")
+	for _, p := range []struct{ kind, name, version, bin string }{
+		{"resource", "aws", e.AWSPluginVersion, filepath.Join(e.RigBin, "pulumi-resource-aws")},
+		{"resource", "kubernetes", e.KubernetesPluginVersion, filepath.Join(e.Bin, "pulumi-resource-kubernetes")},
+	} {
+		dir := filepath.Join(home, "plugins", fmt.Sprintf("%s-%s-v%s", p.kind, p.name, p.version))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		dst := filepath.Join(dir, "pulumi-"+p.kind+"-"+p.name)
+		_ = os.Remove(dst)
+		if err := os.Symlink(p.bin, dst); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// WriteStack replaces the stack's settings file.
+func (d *Deployment) WriteStack(content string) error {
+	return os.WriteFile(filepath.Join(d.Dir, "stacks", "Pulumi."+d.Stack+".yaml"), []byte(content), 0o644)
+}
+
+// StackFile returns the stack's settings as the program reads them.
+func (d *Deployment) StackFile() string {
+	b, _ := os.ReadFile(filepath.Join(d.Dir, "stacks", "Pulumi."+d.Stack+".yaml"))
+	return string(b)
+}
+
+// SetConfig changes one key of the stack file.
+func (d *Deployment) SetConfig(key, value string) error {
+	return d.WriteStack(setConfig(d.StackFile(), key, value))
+}
+
+// setConfig sets a top-level scalar key of a stack file's config.
+func setConfig(file, key, value string) string {
+	re := regexp.MustCompile(`(?m)^  velero-irsa:` + regexp.QuoteMeta(key) + `:.*$`)
+	line := "  velero-irsa:" + key + ": " + value
+	if re.MatchString(file) {
+		return re.ReplaceAllLiteralString(file, line)
+	}
+	return strings.TrimRight(file, "\n") + "\n" + line + "\n"
+}
+
+// Run runs one Pulumi operation (up, preview, preview-no-changes, destroy)
+// and returns its output; the output also goes to a log file and, as it
+// comes, to the run's output, indented.
+func (d *Deployment) Run(ctx context.Context, op string, timeout time.Duration) (string, error) {
+	d.n++
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	log := filepath.Join(d.Rig.Dir, "logs", fmt.Sprintf("pulumi-%s-%02d-%s.log", d.Stack, d.n, op))
+	_ = os.MkdirAll(filepath.Dir(log), 0o755)
+	f, err := os.Create(log)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	cmd := exec.CommandContext(ctx, filepath.Join(d.Env.RigBin, "program.test"), "-test.run", "^TestRigProgram$", "-test.v", "-test.timeout", timeout.String())
+	cmd.Dir = d.Env.Repo
+	cmd.Env = d.environment(op)
+	w := io.MultiWriter(f, &buf, &indent{w: d.Env.Out})
+	cmd.Stdout, cmd.Stderr = w, w
+	fmt.Fprintf(d.Env.Out, "    $ pulumi %s --stack %s   (log: %s)\n", strings.ReplaceAll(op, "-no-changes", " --expect-no-changes"), d.Stack, log)
+	err = cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		err = fmt.Errorf("pulumi %s did not finish within %s", op, timeout)
+	}
+	return buf.String(), err
+}
+
+func (d *Deployment) environment(op string) []string {
+	r := d.Rig
+	// The rig's `aws` and the Pulumi CLI; the plugins come from PULUMI_HOME.
+	path := filepath.Join(d.Env.RigBin, "path") + string(os.PathListSeparator) + filepath.Join(d.Rig.Dir, "cli") + string(os.PathListSeparator) + "/usr/bin:/bin"
+	env := []string{
+		"PATH=" + path, "HOME=" + filepath.Join(r.Dir, "home"),
+		"PULUMI_HOME=" + filepath.Join(r.Dir, "pulumi-home"),
+		"PULUMI_BACKEND_URL=file://" + filepath.Join(r.Dir, "pulumi-state"),
+		"PULUMI_CONFIG_PASSPHRASE=rig", "PULUMI_SKIP_UPDATE_CHECK=true",
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true", "PULUMI_SKIP_CONFIRMATIONS=true",
+		// The chart repository and the S3 stand-in are served with the rig's
+		// CA; the provider's Helm trusts it through Go's SSL_CERT_FILE.
+		"SSL_CERT_FILE=" + r.CAFile,
+		"VELERO_IRSA_RIG_WORKDIR=" + d.Dir, "VELERO_IRSA_RIG_STACK=" + d.Stack, "VELERO_IRSA_RIG_OP=" + op,
+		"VELERO_IRSA_RIG_AWS_CONTROL=" + r.ControlURL,
+		"VELERO_IRSA_RIG_CLUSTER=" + r.ClusterName, "VELERO_IRSA_RIG_REGION=" + r.Region,
+		"VELERO_IRSA_RIG_EKS_TOKEN=" + r.AdminToken,
+	}
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	_ = os.MkdirAll(filepath.Join(r.Dir, "home"), 0o755)
+	_ = os.MkdirAll(filepath.Join(r.Dir, "cli"), 0o755)
+	_ = os.Symlink(filepath.Join(d.Env.Bin, "pulumi"), filepath.Join(r.Dir, "cli", "pulumi"))
+	_ = os.MkdirAll(filepath.Join(r.Dir, "pulumi-state"), 0o755)
+	return env
+}
+
+// indent prefixes each line written with four spaces.
+type indent struct {
+	w   io.Writer
+	mid bool
+}
+
+func (i *indent) Write(p []byte) (int, error) {
+	for _, line := range bytes.SplitAfter(p, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if !i.mid {
+			if _, err := i.w.Write([]byte("      ")); err != nil {
+				return 0, err
+			}
+		}
+		if _, err := i.w.Write(line); err != nil {
+			return 0, err
+		}
+		i.mid = !bytes.HasSuffix(line, []byte("\n"))
+	}
+	return len(p), nil
+}

@@ -1,0 +1,186 @@
+package scenario
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/velero-irsa/velero-irsa/e2e/internal/rig"
+)
+
+// Scenario is one named check of the rig.
+type Scenario struct {
+	Name, What string
+	Run        func(ctx context.Context, e *Env) error
+}
+
+// upTimeout bounds one pulumi up or destroy.
+const upTimeout = 10 * time.Minute
+
+// clusterFor is the rig for one cluster of a stack.
+func startRig(ctx context.Context, e *Env, name, account, region, cluster string) (*rig.Rig, error) {
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	return rig.Start(ctx, rig.Config{
+		Bin: e.Bin, Dir: filepath.Join(e.Work, name), Account: account, Region: region, ClusterName: cluster,
+		OIDCID: strings.ToUpper(hex.EncodeToString(id)), VeleroTag: e.VeleroTag, PluginTag: e.PluginTag,
+	})
+}
+
+// seedStack is a stack like the seed's: ap-northeast-2, IRSA with the
+// cluster and its OIDC provider looked up by name, a bucket the stack
+// creates with a prefix, a schedule, and the verification backup.
+const seedStack = `# The seed's cluster, in the rig.
+config:
+  velero-irsa:clusterName: seed-apne2
+  velero-irsa:region: ap-northeast-2
+  velero-irsa:bucketName: velero-irsa-rig-seed-apne2
+  velero-irsa:createBucket: true
+  velero-irsa:backupPrefix: clusters/seed-apne2
+  velero-irsa:verifyBackup: true
+  velero-irsa:backupLocationTimeoutSeconds: 120
+  velero-irsa:schedules:
+    daily:
+      schedule: "0 3 * * *"
+      ttl: 168h
+`
+
+// seed runs scenarios 1, 2, 3 and 7 on one cluster, in order: an up like
+// the seed's, a preview with no changes, a restore, and a destroy.
+func seed(ctx context.Context, e *Env, report func(name string, err error)) {
+	r, err := startRig(ctx, e, "seed", "123456789012", "ap-northeast-2", "seed-apne2")
+	if err != nil {
+		for _, n := range []string{"seed", "no-change", "restore", "destroy"} {
+			report(n, fmt.Errorf("starting the rig: %w", err))
+		}
+		return
+	}
+	defer r.Stop()
+	// As `eksctl utils associate-iam-oidc-provider` does before the first
+	// deploy (the README's prerequisites).
+	if _, err := r.Cloud.CreateOpenIDConnectProvider(r.Partition, r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil); err != nil {
+		report("seed", err)
+		return
+	}
+	d, err := NewDeployment(e, r, "seed-apne2", seedStack)
+	if err != nil {
+		report("seed", err)
+		return
+	}
+	var up string
+	err = func() error {
+		out, err := d.Run(ctx, "up", upTimeout)
+		if err != nil {
+			return err
+		}
+		up = out
+		return d.checkSeed(out, "velero", "velero-server", "velero-irsa-rig-seed-apne2", "clusters/seed-apne2", true)
+	}()
+	report("seed", err)
+	if err != nil {
+		return
+	}
+	_, err = d.Run(ctx, "preview-no-changes", upTimeout)
+	report("no-change", err)
+
+	report("restore", d.restore(ctx))
+
+	report("destroy", d.destroyKeepsBackups(ctx, up))
+}
+
+// restore restores the verification backup's ConfigMaps into another
+// namespace and waits for Velero to complete it.
+func (d *Deployment) restore(ctx context.Context) error {
+	backup := strings.TrimSpace(d.jsonpath("backups.velero.io", "", "velero", "{.items[0].metadata.name}"))
+	if backup == "" {
+		return fmt.Errorf("no backup to restore from")
+	}
+	if _, err := d.show("velero restore create rig-restore --from-backup "+backup+" --include-resources configmaps --namespace-mappings velero:velero-restored -n velero", func() (string, error) {
+		return d.velero("restore", "create", "rig-restore", "--from-backup", backup, "--include-resources", "configmaps", "--namespace-mappings", "velero:velero-restored", "-n", "velero")
+	}); err != nil {
+		return err
+	}
+	err := waitFor(ctx, 3*time.Minute, "restore rig-restore Completed", func() error {
+		phase := d.jsonpath("restores.velero.io", "rig-restore", "velero", "{.status.phase}")
+		switch phase {
+		case "Completed":
+			return nil
+		case "Failed", "PartiallyFailed", "FailedValidation":
+			return fmt.Errorf("restore %s", phase)
+		}
+		return fmt.Errorf("phase %q", phase)
+	})
+	_, _ = d.show("velero restore get -n velero", func() (string, error) { return d.velero("restore", "get", "-n", "velero") })
+	if err != nil {
+		return err
+	}
+	if _, err := d.kubectl("get", "namespace", "velero-restored"); err != nil {
+		return fmt.Errorf("the restore created no namespace velero-restored: %v", err)
+	}
+	return nil
+}
+
+// destroyKeepsBackups destroys the stack and checks that the release and
+// locations are gone while the bucket, its objects, the OIDC provider and
+// the verification backup remain.
+func (d *Deployment) destroyKeepsBackups(ctx context.Context, up string) error {
+	before, err := d.Rig.S3.Objects("velero-irsa-rig-seed-apne2", "")
+	if err != nil {
+		return err
+	}
+	if _, err := d.Run(ctx, "destroy", upTimeout); err != nil {
+		return err
+	}
+	if out, _ := d.kubectl("get", "deployment", "-n", "velero", "-o", "name"); strings.TrimSpace(out) != "" {
+		return fmt.Errorf("Velero's Deployment is still there: %s", out)
+	}
+	if out, _ := d.kubectl("get", "backupstoragelocations.velero.io", "-n", "velero", "-o", "name"); strings.TrimSpace(out) != "" {
+		return fmt.Errorf("backup locations are still there: %s", out)
+	}
+	after, err := d.Rig.S3.Objects("velero-irsa-rig-seed-apne2", "")
+	if err != nil {
+		return fmt.Errorf("the bucket is gone: %v", err)
+	}
+	if len(after) < len(before) || len(before) == 0 {
+		return fmt.Errorf("the bucket held %d objects before the destroy and %d after", len(before), len(after))
+	}
+	if _, ok := d.Rig.Cloud.OpenIDConnectProviderByURL(d.Rig.Account, d.Rig.Issuer); !ok {
+		return fmt.Errorf("the OIDC provider is gone")
+	}
+	if out, _ := d.kubectl("get", "backups.velero.io", "-n", "velero", "-o", "name"); strings.TrimSpace(out) == "" {
+		return fmt.Errorf("the verification backup is gone")
+	}
+	fmt.Fprintf(d.Env.Out, "    after destroy: bucket with %d objects, OIDC provider and verification backup kept; release and locations gone\n", len(after))
+	return nil
+}
+
+// All lists the scenarios by name, in the order they run.
+func All() []string {
+	return []string{"seed", "no-change", "restore", "destroy"}
+}
+
+// Run runs the selected scenarios (all when none) and reports each.
+func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name string, err error)) {
+	want := func(names ...string) bool {
+		if len(selected) == 0 {
+			return true
+		}
+		for _, n := range names {
+			if selected[n] {
+				return true
+			}
+		}
+		return false
+	}
+	if want("seed", "no-change", "restore", "destroy") {
+		seed(ctx, e, func(name string, err error) {
+			if want(name) {
+				report(name, err)
+			}
+		})
+	}
+}
