@@ -95,7 +95,8 @@ func seed(ctx context.Context, e *Env, report func(name string, err error)) {
 // restore restores the verification backup's ConfigMaps into another
 // namespace and waits for Velero to complete it.
 func (d *Deployment) restore(ctx context.Context) error {
-	backup := strings.TrimSpace(d.jsonpath("backups.velero.io", "", "velero", "{.items[0].metadata.name}"))
+	out, _ := d.kubectl("get", "backups.velero.io", "-n", "velero", "-o", "jsonpath={.items[0].metadata.name}")
+	backup := strings.TrimSpace(out)
 	if backup == "" {
 		return fmt.Errorf("no backup to restore from")
 	}
