@@ -26,8 +26,16 @@ import (
 const (
 	waitForAnnotation = "pulumi.com/waitFor"
 	timeoutAnnotation = "pulumi.com/timeoutSeconds"
-	locationAvailable = "jsonpath={.status.phase}=Available"
-	backupCompleted   = "jsonpath={.status.phase}=Completed"
+	// The conditions select, in order, the phase when it is the one
+	// waited for, else Velero's reason (a location's status.message, a
+	// backup's status.failureReason), else the phase: pulumi-kubernetes
+	// prints what the expression selected while it waits ("found ..."), so
+	// a failing deploy shows why Velero refused, not only "Unavailable".
+	// The expressions are RFC 9535 JSONPath, as the provider evaluates them
+	// (github.com/theory/jsonpath; a bracket with several selectors yields
+	// their results in order, and the provider compares the first).
+	locationAvailable = "jsonpath={.status[?@ == 'Available', 'message', 'phase']}=Available"
+	backupCompleted   = "jsonpath={.status[?@ == 'Completed', 'failureReason', 'phase']}=Completed"
 
 	// DefaultLocationTimeout is how long a deploy waits, by default, for each
 	// backup location to become Available (and for the verification backup

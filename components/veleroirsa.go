@@ -74,8 +74,9 @@ type VeleroIRSAArgs struct {
 	// to report each backup location Available (and the verification
 	// backup Completed) before it fails. Default 300; 60–3600. The
 	// component registers the BackupStorageLocations itself, annotated
-	// pulumi.com/waitFor "jsonpath={.status.phase}=Available", so a deploy
-	// only succeeds once Velero has validated its storage with the role.
+	// pulumi.com/waitFor on status.phase Available, so a deploy only
+	// succeeds once Velero has validated its storage with the role; while
+	// it waits, and when it fails, it prints Velero's reason.
 	BackupLocationTimeoutSeconds int `pulumi:"backupLocationTimeoutSeconds,optional"`
 	// VerifyBackup takes a backup of Velero's own namespace (no volume
 	// snapshots, kept 24h) once the locations are Available and waits for

@@ -11,6 +11,7 @@ require (
 	github.com/blang/semver v3.5.1+incompatible
 	github.com/johannesboyne/gofakes3 v1.2.0
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
+	github.com/theory/jsonpath v0.9.0
 	k8s.io/api v0.34.4
 	k8s.io/apimachinery v0.34.4
 	k8s.io/client-go v0.34.4

@@ -203,7 +203,7 @@ func (c *Cloud) ControlHandler(s3 *S3, identity func(assumeRoleARN string) (Iden
 			if err := json.Unmarshal(b, &in); err != nil {
 				return nil, err
 			}
-			return struct{}{}, c.deleteBucket(in.Name, s3)
+			return struct{}{}, c.DeleteBucket(in.Name, s3)
 		},
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -230,8 +230,8 @@ func (c *Cloud) ControlHandler(s3 *S3, identity func(assumeRoleARN string) (Iden
 	})
 }
 
-// deleteBucket refuses a bucket that still holds objects, as S3 does.
-func (c *Cloud) deleteBucket(name string, s3 *S3) error {
+// DeleteBucket refuses a bucket that still holds objects, as S3 does.
+func (c *Cloud) DeleteBucket(name string, s3 *S3) error {
 	if _, ok := c.GetBucket(name); !ok {
 		return errorf(404, "NoSuchBucket", "The specified bucket does not exist")
 	}

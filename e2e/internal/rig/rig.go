@@ -241,3 +241,8 @@ func (r *Rig) Stop() {
 func (r *Rig) CreateBucket(name, region string) error {
 	return r.Cloud.CreateBucket(awsfake.Bucket{Name: name, Region: region, Account: r.Account, Partition: Partition(region)}, r.S3.Backend())
 }
+
+// DeleteBucket deletes an empty bucket of the rig account.
+func (r *Rig) DeleteBucket(name string) error {
+	return r.Cloud.DeleteBucket(name, r.S3)
+}

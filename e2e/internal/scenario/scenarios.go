@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/velero-irsa/velero-irsa/e2e/internal/awsfake"
 	"github.com/velero-irsa/velero-irsa/e2e/internal/rig"
 )
 
@@ -161,7 +162,11 @@ func (d *Deployment) destroyKeepsBackups(ctx context.Context, up string) error {
 
 // All lists the scenarios by name, in the order they run.
 func All() []string {
-	return []string{"seed", "no-change", "restore", "destroy"}
+	names := []string{"seed", "no-change", "restore", "destroy"}
+	for _, c := range brokenCases {
+		names = append(names, c.name)
+	}
+	return names
 }
 
 // Run runs the selected scenarios (all when none) and reports each.
@@ -184,4 +189,143 @@ func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name
 			}
 		})
 	}
+	for _, c := range brokenCases {
+		if want(c.name) {
+			report(c.name, broken(ctx, e, c))
+		}
+	}
+}
+
+// brokenStack is the seed's stack on a bucket the user made, with a short
+// location timeout: what a broken wiring fails within.
+const brokenStack = `# A broken wiring, in the rig.
+config:
+  velero-irsa:clusterName: broken-apne2
+  velero-irsa:region: ap-northeast-2
+  velero-irsa:bucketName: velero-irsa-rig-broken
+  velero-irsa:backupPrefix: clusters/broken-apne2
+  velero-irsa:backupLocationTimeoutSeconds: 60
+`
+
+// brokenCase breaks one piece of the wiring before the first up and fixes
+// it before the second.
+type brokenCase struct {
+	name, reason string // scenario name; what `pulumi up` must print
+	breakIt      func(d *Deployment) error
+	fixIt        func(d *Deployment) error
+}
+
+var brokenCases = []brokenCase{
+	{
+		name: "broken-trust", reason: "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+		breakIt: func(d *Deployment) error {
+			// Another cluster's OIDC provider, as a copy-paste from the wrong
+			// stack would give.
+			if err := d.Rig.CreateBucket("velero-irsa-rig-broken", d.Rig.Region); err != nil {
+				return err
+			}
+			other := "https://oidc.eks.ap-northeast-2.amazonaws.com/id/0THERC1USTER0000000000000000000"
+			p, err := d.Rig.Cloud.CreateOpenIDConnectProvider(d.Rig.Partition, d.Rig.Account, other, []string{"sts.amazonaws.com"}, nil, nil)
+			if err != nil {
+				return err
+			}
+			if err := d.SetConfig("oidcProviderArn", p.ARN); err != nil {
+				return err
+			}
+			return d.SetConfig("oidcIssuerUrl", other)
+		},
+		fixIt: func(d *Deployment) error {
+			return d.WriteStack(strings.Join(dropLines(d.StackFile(), "velero-irsa:oidcProviderArn", "velero-irsa:oidcIssuerUrl"), "\n"))
+		},
+	},
+	{
+		name: "broken-bucket", reason: "NoSuchBucket",
+		breakIt: func(d *Deployment) error { return nil },
+		fixIt:   func(d *Deployment) error { return d.Rig.CreateBucket("velero-irsa-rig-broken", d.Rig.Region) },
+	},
+	{
+		name: "broken-bucket-policy", reason: "explicit deny in a resource-based policy",
+		breakIt: func(d *Deployment) error {
+			if err := d.Rig.CreateBucket("velero-irsa-rig-broken", d.Rig.Region); err != nil {
+				return err
+			}
+			deny := `{"Version":"2012-10-17","Statement":[` +
+				`{"Sid":"NoClusterObjects","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::velero-irsa-rig-broken/clusters/broken-apne2/*"},` +
+				`{"Sid":"NoClusterListing","Effect":"Deny","Principal":"*","Action":"s3:ListBucket","Resource":"arn:aws:s3:::velero-irsa-rig-broken","Condition":{"StringLike":{"s3:prefix":"clusters/broken-apne2*"}}}]}`
+			return d.Rig.Cloud.UpdateBucket("velero-irsa-rig-broken", func(b *awsfake.Bucket) { b.Policy = deny })
+		},
+		fixIt: func(d *Deployment) error {
+			return d.Rig.Cloud.UpdateBucket("velero-irsa-rig-broken", func(b *awsfake.Bucket) { b.Policy = "" })
+		},
+	},
+	{
+		name: "broken-region", reason: "AuthorizationHeaderMalformed",
+		breakIt: func(d *Deployment) error { return d.Rig.CreateBucket("velero-irsa-rig-broken", "us-west-2") },
+		fixIt: func(d *Deployment) error {
+			if err := d.Rig.DeleteBucket("velero-irsa-rig-broken"); err != nil {
+				return err
+			}
+			return d.Rig.CreateBucket("velero-irsa-rig-broken", d.Rig.Region)
+		},
+	},
+}
+
+func dropLines(file string, prefixes ...string) []string {
+	var out []string
+	for _, line := range strings.Split(file, "\n") {
+		keep := true
+		for _, p := range prefixes {
+			if strings.HasPrefix(strings.TrimSpace(line), p+":") {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// broken runs one broken-wiring case: the first up must fail within the
+// location timeout with Velero's reason in its output, and an up after the
+// fix must succeed.
+func broken(ctx context.Context, e *Env, c brokenCase) error {
+	r, err := startRig(ctx, e, c.name, "123456789012", "ap-northeast-2", "broken-apne2")
+	if err != nil {
+		return err
+	}
+	defer r.Stop()
+	if _, err := r.Cloud.CreateOpenIDConnectProvider(r.Partition, r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil); err != nil {
+		return err
+	}
+	d, err := NewDeployment(e, r, "broken-apne2", brokenStack)
+	if err != nil {
+		return err
+	}
+	if err := c.breakIt(d); err != nil {
+		return err
+	}
+	start := time.Now()
+	out, err := d.Run(ctx, "up", upTimeout)
+	took := time.Since(start)
+	if err == nil {
+		return fmt.Errorf("pulumi up succeeded with the wiring broken")
+	}
+	if !strings.Contains(out, c.reason) {
+		return fmt.Errorf("pulumi up failed without Velero's reason %q in its output", c.reason)
+	}
+	// The release and role come first; the wait itself is bounded by the
+	// location timeout (60 s here).
+	if took > 5*time.Minute {
+		return fmt.Errorf("the failing up took %s", took.Round(time.Second))
+	}
+	fmt.Fprintf(e.Out, "    the broken up failed after %s with %q in its output\n", took.Round(time.Second), c.reason)
+	if err := c.fixIt(d); err != nil {
+		return err
+	}
+	out, err = d.Run(ctx, "up", upTimeout)
+	if err != nil {
+		return fmt.Errorf("the up after the fix failed: %v", err)
+	}
+	return d.checkSeed(out, "velero", "velero-server", "", "", false)
 }
