@@ -289,14 +289,32 @@ func validateTags(field string, tags map[string]string) error {
 	return nil
 }
 
-// validateObjectTags checks S3 object tag limits: at most 10 tags, keys up to
-// 128 and values up to 256 characters.
+// validateObjectTags checks S3 object tag limits (at most 10 tags, keys up
+// to 128 and values up to 256 characters) and what the AWS plugin accepts
+// in a location's config.tagging: it splits the value on '&' and refuses it
+// when that gives a single part, so one tag alone makes the location
+// Unavailable, and it limits each URL-encoded key to 128 and value to 248
+// characters (CheckTags in velero-plugin-for-aws v1.14.3, helpers.go).
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html
 func validateObjectTags(tags map[string]string) error {
 	if len(tags) > 10 {
 		return fmt.Errorf("backupObjectTags has %d tags; S3 allows at most 10 per object", len(tags))
 	}
-	return validateTags("backupObjectTags", tags)
+	if err := validateTags("backupObjectTags", tags); err != nil {
+		return err
+	}
+	if len(tags) == 1 {
+		return fmt.Errorf("backupObjectTags has a single tag (%q): the AWS plugin refuses a location whose tagging has no '&' between tags, and Velero would report it Unavailable; add a second tag, such as the cluster's name", sortedKeys(tags)[0])
+	}
+	for _, k := range sortedKeys(tags) {
+		if n := len([]rune(queryEscape(k))); n > 128 {
+			return fmt.Errorf("backupObjectTags key %q is %d characters URL-encoded; the AWS plugin accepts at most 128", k, n)
+		}
+		if n := len([]rune(queryEscape(tags[k]))); n > 248 {
+			return fmt.Errorf("backupObjectTags value of %q is %d characters URL-encoded; the AWS plugin accepts at most 248", k, n)
+		}
+	}
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

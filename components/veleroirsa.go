@@ -61,7 +61,9 @@ type VeleroIRSAArgs struct {
 	BackupAccessMode string `pulumi:"backupAccessMode,optional"`
 	// BackupObjectTags are S3 object tags Velero puts on every object it
 	// uploads (the location's config.tagging). Default none. Setting any also
-	// grants s3:PutObjectTagging.
+	// grants s3:PutObjectTagging. Give two or more: the AWS plugin refuses a
+	// tagging value with a single tag, and the location would be
+	// Unavailable.
 	BackupObjectTags map[string]string `pulumi:"backupObjectTags,optional"`
 	// BucketKmsKeyArn is the KMS key ARN for SSE-KMS on backup objects
 	// (config.kmsKeyId). Default none (the bucket's default encryption

@@ -125,7 +125,7 @@ func Start(ctx context.Context, cfg Config) (r *Rig, err error) {
 		return nil, err
 	}
 	r.S3 = awsfake.NewS3(r.Cloud, backend)
-	keys := r.keys
+	keys := r.Keys
 	if r.STSURL, err = r.serve(r.Cloud.STSHandler(keys), nil); err != nil {
 		return nil, err
 	}
@@ -174,10 +174,10 @@ func Start(ctx context.Context, cfg Config) (r *Rig, err error) {
 	return r, nil
 }
 
-// keys answers STS's and EKS Auth's key lookups: the cluster's issuer is
+// Keys answers STS's and EKS Auth's key lookups: the cluster's issuer is
 // served by the API server; any other issuer is unreachable, as another
 // cluster's would be to a token it did not sign.
-func (r *Rig) keys(issuer string) (awsfake.KeySet, error) {
+func (r *Rig) Keys(issuer string) (awsfake.KeySet, error) {
 	var set awsfake.KeySet
 	if issuer != r.Issuer {
 		return set, fmt.Errorf("issuer %s is not this rig's cluster", issuer)

@@ -114,7 +114,9 @@ func setConfig(file, key, value string) string {
 	if re.MatchString(file) {
 		return re.ReplaceAllLiteralString(file, line)
 	}
-	return strings.TrimRight(file, "\n") + "\n" + line + "\n"
+	// Right under config:, since Pulumi adds top-level keys after it
+	// (encryptionsalt).
+	return regexp.MustCompile(`(?m)^config:\n`).ReplaceAllLiteralString(file, "config:\n"+line+"\n")
 }
 
 // Run runs one Pulumi operation (up, preview, preview-no-changes, destroy)
