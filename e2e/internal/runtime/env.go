@@ -227,3 +227,8 @@ func (r *Runtime) podKubeconfig(ctx context.Context, p *corev1.Pod, dir string) 
 		r.Endpoint, base64.StdEncoding.EncodeToString(r.CAPEM), tr.Status.Token, p.Namespace)
 	return path, os.WriteFile(path, []byte(doc), 0o600)
 }
+
+func readFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return string(b), err
+}
