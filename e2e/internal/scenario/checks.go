@@ -83,6 +83,13 @@ func waitFor(ctx context.Context, timeout time.Duration, what string, check func
 // ServiceAccount's role, the backup's objects under the prefix, and STS
 // having seen only Velero's ServiceAccount, with this role.
 func (d *Deployment) checkSeed(upOutput, namespace, serviceAccount, bucket, prefix string, verify bool) error {
+	return d.checkDeployed(upOutput, namespace, serviceAccount, bucket, prefix, verify, true)
+}
+
+// checkDeployed is checkSeed for either identity mode: with EKS Pod
+// Identity the ServiceAccount carries no role and the calls are the
+// agent's.
+func (d *Deployment) checkDeployed(upOutput, namespace, serviceAccount, bucket, prefix string, verify, irsa bool) error {
 	outs := outputs(upOutput)
 	role := outs["roleArn"]
 	if role == "" {
@@ -105,8 +112,8 @@ func (d *Deployment) checkSeed(upOutput, namespace, serviceAccount, bucket, pref
 	annotations := d.jsonpath("serviceaccount", serviceAccount, namespace, "{.metadata.annotations}")
 	var ann map[string]string
 	_ = json.Unmarshal([]byte(annotations), &ann)
-	fmt.Fprintf(d.Env.Out, "    ServiceAccount %s/%s eks.amazonaws.com/role-arn: %s\n", namespace, serviceAccount, ann["eks.amazonaws.com/role-arn"])
-	if ann["eks.amazonaws.com/role-arn"] != role {
+	fmt.Fprintf(d.Env.Out, "    ServiceAccount %s/%s eks.amazonaws.com/role-arn: %q\n", namespace, serviceAccount, ann["eks.amazonaws.com/role-arn"])
+	if want := map[bool]string{true: role, false: ""}[irsa]; ann["eks.amazonaws.com/role-arn"] != want {
 		return fmt.Errorf("ServiceAccount %s/%s carries role %q, the up created %q", namespace, serviceAccount, ann["eks.amazonaws.com/role-arn"], role)
 	}
 	if verify {
@@ -129,10 +136,19 @@ func (d *Deployment) checkSeed(upOutput, namespace, serviceAccount, bucket, pref
 	if len(calls) == 0 {
 		return fmt.Errorf("STS saw no web identity call")
 	}
+	allowed := 0
 	for _, c := range calls {
 		if c.Subject != want {
-			return fmt.Errorf("STS saw a %s call for %q (want only %s)", c.Action, c.Subject, want)
+			return fmt.Errorf("STS saw a %s call for %q; want only %s", c.Action, c.Subject, want)
 		}
+		if c.Allowed && c.RoleARN == role {
+			allowed++
+		} else if !d.refusalsExpected {
+			return fmt.Errorf("STS saw a %s call for role %s (allowed %v: %s); want only allowed calls for %s", c.Action, c.RoleARN, c.Allowed, c.Reason, role)
+		}
+	}
+	if allowed == 0 {
+		return fmt.Errorf("STS allowed no call for %s", role)
 	}
 	fmt.Fprintf(d.Env.Out, "    STS: %d calls, all for %s\n", len(calls), want)
 	return nil
