@@ -25,6 +25,7 @@ type Env struct {
 	RigBin    string // the rig's own: program.test, pulumi-resource-aws, aws
 	Work      string // a fresh work directory for this run
 	ChartDir  string // --chart: a chart directory to serve instead of the stand-in
+	StackFile string // --stack-file: run scenario 8's checks on this stack only
 	VeleroTag string
 	PluginTag string
 	// ChartVersion and the SDK versions the program asks plugins for.
@@ -43,6 +44,9 @@ type Deployment struct {
 	// refusalsExpected lets the checks accept refused STS calls, from a
 	// broken wiring before its fix.
 	refusalsExpected bool
+	// deployRole is the stack's assumeRoleArn, which its kubeconfig passes
+	// to aws eks get-token.
+	deployRole string
 }
 
 // NewDeployment prepares a Pulumi work directory for a stack: the
@@ -166,7 +170,7 @@ func (d *Deployment) environment(op string) []string {
 		"VELERO_IRSA_RIG_WORKDIR=" + d.Dir, "VELERO_IRSA_RIG_STACK=" + d.Stack, "VELERO_IRSA_RIG_OP=" + op,
 		"VELERO_IRSA_RIG_AWS_CONTROL=" + r.ControlURL,
 		"VELERO_IRSA_RIG_CLUSTER=" + r.ClusterName, "VELERO_IRSA_RIG_REGION=" + r.Region,
-		"VELERO_IRSA_RIG_EKS_TOKEN=" + r.AdminToken,
+		"VELERO_IRSA_RIG_EKS_TOKEN=" + r.AdminToken, "VELERO_IRSA_RIG_DEPLOY_ROLE=" + d.deployRole,
 	}
 	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "TMPDIR"} {
 		if v, ok := os.LookupEnv(k); ok {

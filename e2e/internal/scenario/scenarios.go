@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -24,11 +25,19 @@ const upTimeout = 10 * time.Minute
 
 // clusterFor is the rig for one cluster of a stack.
 func startRig(ctx context.Context, e *Env, name, account, region, cluster string) (*rig.Rig, error) {
-	id := make([]byte, 16)
-	_, _ = rand.Read(id)
+	return startRigWithID(ctx, e, name, account, region, cluster, "")
+}
+
+// startRigWithID is startRig with a given OIDC ID ("" for a random one).
+func startRigWithID(ctx context.Context, e *Env, name, account, region, cluster, oidcID string) (*rig.Rig, error) {
+	if oidcID == "" {
+		id := make([]byte, 16)
+		_, _ = rand.Read(id)
+		oidcID = strings.ToUpper(hex.EncodeToString(id))
+	}
 	return rig.Start(ctx, rig.Config{
 		Bin: e.Bin, Dir: filepath.Join(e.Work, name), Account: account, Region: region, ClusterName: cluster,
-		OIDCID: strings.ToUpper(hex.EncodeToString(id)), VeleroTag: e.VeleroTag, PluginTag: e.PluginTag,
+		OIDCID: oidcID, VeleroTag: e.VeleroTag, PluginTag: e.PluginTag,
 	})
 }
 
@@ -166,7 +175,7 @@ func All() []string {
 	for _, c := range brokenCases {
 		names = append(names, c.name)
 	}
-	return append(names, "identity-change", "pod-identity")
+	return append(names, "identity-change", "pod-identity", "any-stack")
 }
 
 // Run runs the selected scenarios (all when none) and reports each.
@@ -199,6 +208,22 @@ func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name
 	}
 	if want("pod-identity") {
 		report("pod-identity", podIdentity(ctx, e))
+	}
+	if e.StackFile != "" {
+		report("stack-file", anyStack(ctx, e, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(e.StackFile), "Pulumi."), ".yaml"), e.StackFile))
+	} else if want("any-stack") {
+		files, err := StackFiles(e.Repo)
+		if err != nil {
+			report("any-stack", err)
+		}
+		names := make([]string, 0, len(files))
+		for n := range files {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			report("any-stack "+n, anyStack(ctx, e, n, files[n]))
+		}
 	}
 }
 
