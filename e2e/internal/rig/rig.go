@@ -38,6 +38,7 @@ type Config struct {
 	OIDCID      string // the /id/<ID> of the cluster's issuer
 	VeleroTag   string // the server image tag the rig built
 	PluginTag   string // the AWS plugin image tag the rig built
+	PodNet      string // the rig's podnet program
 	Log         func(format string, args ...interface{})
 }
 
@@ -151,7 +152,7 @@ func Start(ctx context.Context, cfg Config) (r *Rig, err error) {
 
 	r.Runtime = &runtime.Runtime{
 		Client: r.Kube, Endpoint: r.Cluster.Endpoint, CAPEM: r.Cluster.CAPEM, Dir: filepath.Join(cfg.Dir, "pods"),
-		Images: runtime.Images{VeleroTag: cfg.VeleroTag, PluginTag: cfg.PluginTag, Velero: filepath.Join(cfg.Bin, "velero"), Plugin: filepath.Join(cfg.Bin, "velero-plugin-for-aws")},
+		Images: runtime.Images{VeleroTag: cfg.VeleroTag, PluginTag: cfg.PluginTag, Velero: filepath.Join(cfg.Bin, "velero"), Plugin: filepath.Join(cfg.Bin, "velero-plugin-for-aws"), PodNet: cfg.PodNet},
 		Identity: runtime.Identity{
 			Region: cfg.Region, STSEndpoint: r.STSURL, S3Endpoint: r.S3URL, CABundle: r.CAFile, PodIdentityAgentURL: r.AgentURL,
 			HasAssociation: func(ns, sa string) bool {

@@ -27,13 +27,14 @@ func golden(t *testing.T, kase, file string) string {
 // gets no identity, and the location stays Unavailable.
 func TestVeleroValidatesThroughTheRole(t *testing.T) {
 	bin := os.Getenv("VELERO_IRSA_E2E_BIN")
-	if bin == "" {
+	if bin == "" || os.Getenv("VELERO_IRSA_E2E_RIG_BIN") == "" {
 		t.Skip("VELERO_IRSA_E2E_BIN is not set: run through e2e/run, which builds Velero and the control plane")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	r, err := Start(ctx, Config{Bin: bin, Dir: t.TempDir(), Account: "123456789012", Region: "us-east-1", ClusterName: "prod-use1",
-		OIDCID: "EXAMPLED539D4633E53DE1B71EXAMPLE", VeleroTag: "v1.18.3", PluginTag: "v1.14.3", Log: t.Logf})
+		OIDCID: "EXAMPLED539D4633E53DE1B71EXAMPLE", VeleroTag: "v1.18.3", PluginTag: "v1.14.3", Log: t.Logf,
+		PodNet: filepath.Join(os.Getenv("VELERO_IRSA_E2E_RIG_BIN"), "podnet")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -28,6 +29,7 @@ import (
 type Images struct {
 	VeleroTag, PluginTag string
 	Velero, Plugin       string // paths of the built binaries
+	PodNet               string // the rig's podnet, which gives each pod its own network
 }
 
 // Identity is what the webhook environment needs from the rig.
@@ -67,7 +69,19 @@ type Event struct {
 type pod struct {
 	name    string
 	process *proc.Process
+	network *podNetwork
 	cancel  context.CancelFunc
+}
+
+// stop ends the pod's process and its network.
+func (p *pod) stop() {
+	p.cancel()
+	if p.process != nil {
+		p.process.Stop(20 * time.Second)
+	}
+	if p.network != nil {
+		p.network.close()
+	}
 }
 
 // Events returns what happened so far.
@@ -108,10 +122,7 @@ func (r *Runtime) stopAll() {
 	r.running = map[string]*pod{}
 	r.mu.Unlock()
 	for _, p := range pods {
-		p.cancel()
-		if p.process != nil {
-			p.process.Stop(20 * time.Second)
-		}
+		p.stop()
 	}
 }
 
@@ -149,10 +160,7 @@ func (r *Runtime) sync(ctx context.Context) {
 	}
 	r.mu.Unlock()
 	for _, p := range gone {
-		p.cancel()
-		if p.process != nil {
-			p.process.Stop(20 * time.Second)
-		}
+		p.stop()
 		r.event(p.name, "stopped: the pod is gone", nil)
 	}
 }
@@ -220,13 +228,25 @@ func (r *Runtime) start(ctx context.Context, p *corev1.Pod, c *corev1.Container,
 	if kind == "server" {
 		args = append(args, "--plugin-dir", pluginDir, "--profiler-address", proc.Addr(mustPort()))
 	}
-	process, err := proc.Start(strings.ReplaceAll(name, "/", "_"), filepath.Join(r.Dir, "logs"), r.Images.Velero, args, env)
+	ports, err := endpointPorts(r.Endpoint, r.Identity.STSEndpoint, r.Identity.S3Endpoint, r.Identity.PodIdentityAgentURL)
 	if err != nil {
 		r.event(name, "refused: "+err.Error(), nil)
 		return
 	}
+	network, err := newPodNetwork(ports)
+	if err != nil {
+		r.event(name, "refused: "+err.Error(), nil)
+		return
+	}
+	program, wrapped := network.command(r.Images.PodNet, r.Images.Velero, args)
+	process, err := proc.Start(strings.ReplaceAll(name, "/", "_"), filepath.Join(r.Dir, "logs"), lookPath(program), wrapped, env)
+	if err != nil {
+		network.close()
+		r.event(name, "refused: "+err.Error(), nil)
+		return
+	}
 	r.mu.Lock()
-	entry.process = process
+	entry.process, entry.network = process, network
 	r.mu.Unlock()
 	r.event(name, fmt.Sprintf("started %s (%s)", kind, strings.Join(args, " ")), identity)
 }
@@ -279,6 +299,13 @@ func (r *Runtime) installPlugins(p *corev1.Pod, dir string) error {
 		}
 	}
 	return nil
+}
+
+func lookPath(name string) string {
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return name
 }
 
 func mustPort() int {

@@ -37,7 +37,7 @@ func startRigWithID(ctx context.Context, e *Env, name, account, region, cluster,
 	}
 	return rig.Start(ctx, rig.Config{
 		Bin: e.Bin, Dir: filepath.Join(e.Work, name), Account: account, Region: region, ClusterName: cluster,
-		OIDCID: oidcID, VeleroTag: e.VeleroTag, PluginTag: e.PluginTag,
+		OIDCID: oidcID, VeleroTag: e.VeleroTag, PluginTag: e.PluginTag, PodNet: filepath.Join(e.RigBin, "podnet"),
 	})
 }
 
