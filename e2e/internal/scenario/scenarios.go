@@ -180,6 +180,11 @@ func All() []string {
 
 // Run runs the selected scenarios (all when none) and reports each.
 func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name string, err error)) {
+	if e.StackFile != "" && len(selected) == 0 {
+		// --stack-file alone runs that stack's checks only.
+		report("stack-file", anyStack(ctx, e, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(e.StackFile), "Pulumi."), ".yaml"), e.StackFile))
+		return
+	}
 	want := func(names ...string) bool {
 		if len(selected) == 0 {
 			return true
