@@ -127,7 +127,7 @@ func anyStack(ctx context.Context, e *Env, name, path string) error {
 	if err != nil {
 		return err
 	}
-	defer r.Stop()
+	defer e.done(ctx, r)
 	if !f.podIdentity {
 		if created, _ := f.config["createOidcProvider"].(bool); !created {
 			if _, err := r.Cloud.CreateOpenIDConnectProvider(r.Partition, r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil); err != nil {

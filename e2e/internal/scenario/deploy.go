@@ -26,11 +26,25 @@ type Env struct {
 	Work      string // a fresh work directory for this run
 	ChartDir  string // --chart: a chart directory to serve instead of the stand-in
 	StackFile string // --stack-file: run scenario 8's checks on this stack only
+	Keep      bool   // --keep: leave the rig running after its scenario
 	VeleroTag string
 	PluginTag string
 	// ChartVersion and the SDK versions the program asks plugins for.
 	ChartVersion, AWSPluginVersion, KubernetesPluginVersion string
 	Out                                                     io.Writer
+}
+
+// done stops a scenario's rig or, with --keep, prints how to reach it and
+// waits for an interrupt first.
+func (e *Env) done(ctx context.Context, r *rig.Rig) {
+	if e.Keep {
+		fmt.Fprintf(e.Out, "\nthe rig of this scenario is running; interrupt (Ctrl-C) to stop it:\n"+
+			"  export KUBECONFIG=%s\n  kubectl get backupstoragelocations,backups -n velero\n"+
+			"  %s backup get -n velero --kubeconfig $KUBECONFIG\n  logs: %s\n",
+			r.Cluster.Kubeconfig, filepath.Join(e.Bin, "velero"), filepath.Join(r.Dir, "logs"))
+		<-ctx.Done()
+	}
+	r.Stop()
 }
 
 // Deployment is one stack of the program on one rig.

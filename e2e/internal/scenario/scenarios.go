@@ -69,7 +69,7 @@ func seed(ctx context.Context, e *Env, report func(name string, err error)) {
 		}
 		return
 	}
-	defer r.Stop()
+	defer e.done(ctx, r)
 	// As `eksctl utils associate-iam-oidc-provider` does before the first
 	// deploy (the README's prerequisites).
 	if _, err := r.Cloud.CreateOpenIDConnectProvider(r.Partition, r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil); err != nil {
@@ -330,7 +330,7 @@ func broken(ctx context.Context, e *Env, c brokenCase) error {
 	if err != nil {
 		return err
 	}
-	defer r.Stop()
+	defer e.done(ctx, r)
 	if _, err := r.Cloud.CreateOpenIDConnectProvider(r.Partition, r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil); err != nil {
 		return err
 	}
@@ -389,7 +389,7 @@ func identityChange(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	defer r.Stop()
+	defer e.done(ctx, r)
 	if _, err := r.Cloud.CreateOpenIDConnectProvider(r.Partition, r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil); err != nil {
 		return err
 	}
@@ -489,7 +489,7 @@ func podIdentity(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	defer r.Stop()
+	defer e.done(ctx, r)
 	if err := r.CreateBucket("velero-irsa-rig-pod", r.Region); err != nil {
 		return err
 	}
