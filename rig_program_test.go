@@ -37,7 +37,7 @@ func TestRigProgram(t *testing.T) {
 		t.Skip("run by the end-to-end rig (e2e/run), which sets VELERO_IRSA_RIG_WORKDIR, _STACK and _OP")
 	}
 	ctx := context.Background()
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{SkipVersionCheck: false})
+	cmd, err := auto.NewPulumiCommand(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

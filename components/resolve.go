@@ -183,14 +183,15 @@ func snapshotKeyID(s settings, ebsKey string) (string, error) {
 		return "", nil
 	}
 	takes, known := pluginTakesEBSKeyID(s.pluginImage)
-	newest := DefaultPluginRepository + ":" + or(veleroLines[s.veleroMinor].Plugin, pluginEBSKeyIDSince.String())
+	newestTag := or(veleroLines[s.veleroMinor].Plugin, pluginEBSKeyIDSince.String())
+	newest := DefaultPluginRepository + ":" + newestTag
 	switch {
 	case takes:
 		return ebsKey, nil
 	case !lineHasEBSKeyID(s.veleroMinor):
 		return "", nil
 	case !known:
-		return "", fmt.Errorf("ebsKmsKeyArn %q is set but pluginImage %q is pinned by digest only, so it cannot be told whether it takes the snapshot location's ebsKmsKeyId (plugin %s and later do; older ones refuse the location): write the image with its tag, as repo:%s@sha256:…, or leave pluginImage unset (default %s)", ebsKey, s.pluginImage, pluginEBSKeyIDSince, or(veleroLines[s.veleroMinor].Plugin, pluginEBSKeyIDSince.String()), newest)
+		return "", fmt.Errorf("ebsKmsKeyArn %q is set but pluginImage %q is pinned by digest only, so it cannot be told whether it takes the snapshot location's ebsKmsKeyId (plugin %s and later do; older ones refuse the location): write the image with its tag, as repo:%s@sha256:…, or leave pluginImage unset (default %s)", ebsKey, s.pluginImage, pluginEBSKeyIDSince, newestTag, newest)
 	default:
 		return "", fmt.Errorf("ebsKmsKeyArn %q is set but pluginImage %q predates plugin %s, the first that takes the snapshot location's ebsKmsKeyId, so volumes restored from snapshots could not be encrypted with that key: use plugin %s or later, e.g. %s (the default when pluginImage is unset)", ebsKey, s.pluginImage, pluginEBSKeyIDSince, pluginEBSKeyIDSince, newest)
 	}

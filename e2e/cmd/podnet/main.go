@@ -12,7 +12,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -20,6 +19,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/velero-irsa/velero-irsa/e2e/internal/relay"
 )
 
 func main() {
@@ -43,7 +44,8 @@ func main() {
 			fmt.Fprintf(os.Stderr, "podnet: %v\n", err)
 			os.Exit(1)
 		}
-		go forward(l, filepath.Join(*socks, p+".sock"))
+		sock := filepath.Join(*socks, p+".sock")
+		go relay.Serve(l, func() (net.Conn, error) { return net.Dial("unix", sock) })
 	}
 	cmd := exec.Command(flag.Arg(0), flag.Args()[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
@@ -64,31 +66,5 @@ func main() {
 	}
 	if err != nil {
 		os.Exit(1)
-	}
-}
-
-// forward relays each connection to the port to the host's socket.
-func forward(l net.Listener, sock string) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			h, err := net.Dial("unix", sock)
-			if err != nil {
-				return
-			}
-			defer h.Close()
-			go func() { _, _ = io.Copy(h, c); closeWrite(h) }()
-			_, _ = io.Copy(c, h)
-		}()
-	}
-}
-
-func closeWrite(c net.Conn) {
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		_ = cw.CloseWrite()
 	}
 }

@@ -8,9 +8,10 @@ import (
 // authorize decides one action of a role session the way IAM's evaluation
 // logic does for a principal and resource of the same account: an explicit
 // deny in the role's policies, its permissions boundary or the resource
-// policy refuses; otherwise the role's inline policies must allow it (and
-// the boundary too, when the role has one), or the resource policy must
-// allow it for this role. The message is the one AWS gives.
+// policy refuses; a boundary that does not allow the action refuses too,
+// whatever grants it (a boundary also limits resource-based grants to the
+// role); otherwise the role's inline policies or the resource policy (for
+// this role) must allow it. The message is the one AWS gives.
 func (c *Cloud) authorize(s *Session, action, resource string, ctx map[string]string, resourcePolicy string) *Error {
 	return c.authorizeAs(s, action, resource, ctx, resourcePolicy, `"`+resource+`"`)
 }
@@ -43,26 +44,30 @@ func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]
 		return denied("because the role no longer exists")
 	}
 	req := Request{Action: action, Resource: resource, Context: ctx}
-	identity := ImplicitDeny
-	for _, doc := range inline {
-		d, err := evaluateDoc(doc, req, false)
-		if err != nil {
-			return errorf(500, "InternalError", "evaluating the role's policy: %v", err)
+	decide := func(docs []string, r Request, checkPrincipal bool, what string) (Decision, *Error) {
+		out := ImplicitDeny
+		for _, doc := range docs {
+			d, err := evaluateDoc(doc, r, checkPrincipal)
+			if err != nil {
+				return ExplicitDeny, errorf(500, "InternalError", "evaluating the %s: %v", what, err)
+			}
+			if d == ExplicitDeny {
+				return ExplicitDeny, denied("with an explicit deny in a " + what)
+			}
+			if d == Allow {
+				out = Allow
+			}
 		}
-		if d == ExplicitDeny {
-			return denied("with an explicit deny in an identity-based policy")
-		}
-		if d == Allow {
-			identity = Allow
-		}
+		return out, nil
 	}
-	if boundary != "" && identity == Allow {
-		d, err := evaluateDoc(boundary, req, false)
-		if err != nil {
-			return errorf(500, "InternalError", "evaluating the permissions boundary: %v", err)
-		}
-		if d == ExplicitDeny {
-			return denied("with an explicit deny in a permissions boundary")
+	identity, e := decide(inline, req, false, "identity-based policy")
+	if e != nil {
+		return e
+	}
+	if boundary != "" {
+		d, e := decide([]string{boundary}, req, false, "permissions boundary")
+		if e != nil {
+			return e
 		}
 		if d != Allow {
 			return denied("because no permissions boundary allows the " + action + " action")
@@ -72,14 +77,9 @@ func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]
 	if resourcePolicy != "" {
 		rreq := req
 		rreq.PrincipalKind, rreq.Principal = "AWS", s.RoleARN
-		d, err := evaluateDoc(resourcePolicy, rreq, true)
-		if err != nil {
-			return errorf(500, "InternalError", "evaluating the resource policy: %v", err)
+		if resourceDecision, e = decide([]string{resourcePolicy}, rreq, true, "resource-based policy"); e != nil {
+			return e
 		}
-		if d == ExplicitDeny {
-			return denied("with an explicit deny in a resource-based policy")
-		}
-		resourceDecision = d
 	}
 	if identity == Allow || resourceDecision == Allow {
 		return nil
@@ -101,6 +101,11 @@ func (c *Cloud) authorizeKMS(s *Session, action, keyARN string) *Error {
 	c.mu.Unlock()
 	if !ok {
 		return errorf(400, "KMS.NotFoundException", "Invalid keyId '%s'", keyARN)
+	}
+	if key.Account != s.Account {
+		// Another account's default key policy hands nothing to this
+		// account's IAM policies.
+		return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action", s.AssumedRoleARN, action, keyARN, action)
 	}
 	for _, d := range deny {
 		if wildcardMatch(d, action) {

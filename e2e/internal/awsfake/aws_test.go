@@ -343,3 +343,34 @@ func TestS3RefusesWhatItDoesNotModel(t *testing.T) {
 		t.Errorf("STS GET: %v %v", resp, err)
 	}
 }
+
+// TestBoundaryAndKeyAccount covers two refusals AWS makes whatever the role's
+// policy says: a permissions boundary that does not allow the action (also
+// against a bucket policy naming the role), and another account's KMS key
+// under its default key policy.
+func TestBoundaryAndKeyAccount(t *testing.T) {
+	c := NewCloud()
+	if err := c.CreatePolicy("arn:aws:iam::123456789012:policy/boundary", `{"Version":"2012-10-17","Statement":[{"Sid":"OnlyList","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`); err != nil {
+		t.Fatal(err)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Sid":"T","Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	r, err := c.CreateRole(CreateRoleInput{Partition: "aws", Account: testAccount, Name: "bounded", TrustPolicy: trust, PermissionsBoundary: "arn:aws:iam::123456789012:policy/boundary"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PutRolePolicy("bounded", "p", `{"Version":"2012-10-17","Statement":[{"Sid":"All","Effect":"Allow","Action":["s3:*","kms:*"],"Resource":"*"}]}`); err != nil {
+		t.Fatal(err)
+	}
+	s := c.newSession(r.ARN, "s", time.Hour, nil)
+	bucketPolicy := `{"Version":"2012-10-17","Statement":[{"Sid":"Role","Effect":"Allow","Principal":{"AWS":"` + r.ARN + `"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}]}`
+	if e := c.authorize(s, "s3:ListBucket", "arn:aws:s3:::b", nil, ""); e != nil {
+		t.Errorf("allowed by the policy and the boundary: %v", e)
+	}
+	if e := c.authorize(s, "s3:PutObject", "arn:aws:s3:::b/k", nil, bucketPolicy); e == nil || !strings.Contains(e.Message, "because no permissions boundary allows the s3:PutObject action") {
+		t.Errorf("outside the boundary, granted by the bucket policy: %v", e)
+	}
+	c.CreateKey(Key{ARN: "arn:aws:kms:us-east-1:999999999999:key/k", Region: "us-east-1", Account: "999999999999"})
+	if e := c.authorizeKMS(s, "kms:Decrypt", "arn:aws:kms:us-east-1:999999999999:key/k"); e == nil || !strings.Contains(e.Message, "because no resource-based policy allows the kms:Decrypt action") {
+		t.Errorf("another account's key: %v", e)
+	}
+}

@@ -50,33 +50,12 @@ type BucketInput struct {
 // ControlHandler serves the control API. identity answers who the plugin
 // is for a configured role ARN ("" for the default credentials).
 func (c *Cloud) ControlHandler(s3 *S3, identity func(assumeRoleARN string) (Identity, error)) http.Handler {
+	none := struct{}{}
 	ops := map[string]func(json.RawMessage) (interface{}, error){
-		"CallerIdentity": func(b json.RawMessage) (interface{}, error) {
-			var in struct{ AssumeRoleARN string }
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return identity(in.AssumeRoleARN)
-		},
-		"CreateRole": func(b json.RawMessage) (interface{}, error) {
-			var in CreateRoleInput
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return c.CreateRole(in)
-		},
-		"GetRole": func(b json.RawMessage) (interface{}, error) {
-			var in struct{ Name string }
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return c.GetRole(in.Name)
-		},
-		"UpdateRole": func(b json.RawMessage) (interface{}, error) {
-			var in UpdateRoleInput
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
+		"CallerIdentity": op(func(in struct{ AssumeRoleARN string }) (interface{}, error) { return identity(in.AssumeRoleARN) }),
+		"CreateRole":     op(func(in CreateRoleInput) (interface{}, error) { return c.CreateRole(in) }),
+		"GetRole":        op(func(in struct{ Name string }) (interface{}, error) { return c.GetRole(in.Name) }),
+		"UpdateRole": op(func(in UpdateRoleInput) (interface{}, error) {
 			return c.UpdateRole(in.Name, func(r *Role) error {
 				if in.TrustPolicy != nil {
 					r.TrustPolicy = *in.TrustPolicy
@@ -95,116 +74,43 @@ func (c *Cloud) ControlHandler(s3 *S3, identity func(assumeRoleARN string) (Iden
 				}
 				return nil
 			})
-		},
-		"DeleteRole": func(b json.RawMessage) (interface{}, error) {
-			var in struct{ Name string }
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.DeleteRole(in.Name)
-		},
-		"PutRolePolicy": func(b json.RawMessage) (interface{}, error) {
-			var in RolePolicyInput
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.PutRolePolicy(in.Role, in.Name, in.Policy)
-		},
-		"DeleteRolePolicy": func(b json.RawMessage) (interface{}, error) {
-			var in RolePolicyInput
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.DeleteRolePolicy(in.Role, in.Name)
-		},
-		"CreateOpenIDConnectProvider": func(b json.RawMessage) (interface{}, error) {
-			var in OIDCProviderInput
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
+		}),
+		"DeleteRole": op(func(in struct{ Name string }) (interface{}, error) { return none, c.DeleteRole(in.Name) }),
+		"PutRolePolicy": op(func(in RolePolicyInput) (interface{}, error) {
+			return none, c.PutRolePolicy(in.Role, in.Name, in.Policy)
+		}),
+		"DeleteRolePolicy": op(func(in RolePolicyInput) (interface{}, error) { return none, c.DeleteRolePolicy(in.Role, in.Name) }),
+		"CreateOpenIDConnectProvider": op(func(in OIDCProviderInput) (interface{}, error) {
 			return c.CreateOpenIDConnectProvider(in.Partition, in.Account, in.URL, in.ClientIDs, in.Thumbprints, in.Tags)
-		},
-		"GetOpenIDConnectProvider": func(b json.RawMessage) (interface{}, error) {
-			var in struct{ ARN string }
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return c.OpenIDConnectProvider(in.ARN)
-		},
-		"DeleteOpenIDConnectProvider": func(b json.RawMessage) (interface{}, error) {
-			var in struct{ ARN string }
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.DeleteOpenIDConnectProvider(in.ARN)
-		},
-		"DescribeCluster": func(b json.RawMessage) (interface{}, error) {
-			var in struct{ Name string }
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return c.DescribeCluster(in.Name)
-		},
-		"CreatePodIdentityAssociation": func(b json.RawMessage) (interface{}, error) {
-			var in PodIdentityAssociation
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
+		}),
+		"GetOpenIDConnectProvider":    op(func(in struct{ ARN string }) (interface{}, error) { return c.OpenIDConnectProvider(in.ARN) }),
+		"DeleteOpenIDConnectProvider": op(func(in struct{ ARN string }) (interface{}, error) { return none, c.DeleteOpenIDConnectProvider(in.ARN) }),
+		"DescribeCluster":             op(func(in struct{ Name string }) (interface{}, error) { return c.DescribeCluster(in.Name) }),
+		"CreatePodIdentityAssociation": op(func(in PodIdentityAssociation) (interface{}, error) {
 			return c.CreatePodIdentityAssociation(in)
-		},
-		"UpdatePodIdentityAssociation": func(b json.RawMessage) (interface{}, error) {
-			var in PodIdentityAssociation
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
+		}),
+		"UpdatePodIdentityAssociation": op(func(in PodIdentityAssociation) (interface{}, error) {
+			return none, c.UpdatePodIdentityAssociation(in.Cluster, in.ID, in.RoleARN, in.Tags)
+		}),
+		"DeletePodIdentityAssociation": op(func(in struct{ Cluster, ID string }) (interface{}, error) {
+			return none, c.DeletePodIdentityAssociation(in.Cluster, in.ID)
+		}),
+		"CreateBucket": op(func(in BucketInput) (interface{}, error) {
+			return none, c.CreateBucket(Bucket{Name: in.Name, Region: in.Region, Account: in.Account, Partition: in.Partition}, s3.Backend())
+		}),
+		"PutBucketPolicy": op(func(in BucketInput) (interface{}, error) {
+			return none, c.UpdateBucket(in.Name, func(x *Bucket) { x.Policy = in.Policy })
+		}),
+		"PutBucketEncryption": op(func(in BucketInput) (interface{}, error) {
+			return none, c.UpdateBucket(in.Name, func(x *Bucket) { x.DefaultKMSKey = in.KMSKey })
+		}),
+		"GetBucket": op(func(in BucketInput) (interface{}, error) {
+			if b, ok := c.GetBucket(in.Name); ok {
+				return b, nil
 			}
-			return struct{}{}, c.UpdatePodIdentityAssociation(in.Cluster, in.ID, in.RoleARN, in.Tags)
-		},
-		"DeletePodIdentityAssociation": func(b json.RawMessage) (interface{}, error) {
-			var in struct{ Cluster, ID string }
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.DeletePodIdentityAssociation(in.Cluster, in.ID)
-		},
-		"CreateBucket": func(b json.RawMessage) (interface{}, error) {
-			var in BucketInput
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.CreateBucket(Bucket{Name: in.Name, Region: in.Region, Account: in.Account, Partition: in.Partition}, s3.Backend())
-		},
-		"PutBucketPolicy": func(b json.RawMessage) (interface{}, error) {
-			var in BucketInput
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.UpdateBucket(in.Name, func(x *Bucket) { x.Policy = in.Policy })
-		},
-		"PutBucketEncryption": func(b json.RawMessage) (interface{}, error) {
-			var in BucketInput
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.UpdateBucket(in.Name, func(x *Bucket) { x.DefaultKMSKey = in.KMSKey })
-		},
-		"GetBucket": func(b json.RawMessage) (interface{}, error) {
-			var in BucketInput
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			bucket, ok := c.GetBucket(in.Name)
-			if !ok {
-				return nil, errorf(404, "NoSuchBucket", "The specified bucket does not exist")
-			}
-			return bucket, nil
-		},
-		"DeleteBucket": func(b json.RawMessage) (interface{}, error) {
-			var in BucketInput
-			if err := json.Unmarshal(b, &in); err != nil {
-				return nil, err
-			}
-			return struct{}{}, c.DeleteBucket(in.Name, s3)
-		},
+			return nil, errorf(404, "NoSuchBucket", "The specified bucket does not exist")
+		}),
+		"DeleteBucket": op(func(in BucketInput) (interface{}, error) { return none, c.DeleteBucket(in.Name, s3) }),
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op, ok := ops[strings.TrimPrefix(r.URL.Path, "/")]
@@ -228,6 +134,17 @@ func (c *Cloud) ControlHandler(s3 *S3, identity func(assumeRoleARN string) (Iden
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(out)
 	})
+}
+
+// op decodes an operation's JSON input into its type and calls f.
+func op[T any](f func(T) (interface{}, error)) func(json.RawMessage) (interface{}, error) {
+	return func(b json.RawMessage) (interface{}, error) {
+		var in T
+		if err := json.Unmarshal(b, &in); err != nil {
+			return nil, err
+		}
+		return f(in)
+	}
 }
 
 // DeleteBucket refuses a bucket that still holds objects, as S3 does.

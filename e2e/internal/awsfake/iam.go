@@ -70,6 +70,7 @@ type Cloud struct {
 	sessions     map[string]*Session
 	buckets      map[string]*Bucket
 	calls        []Call
+	serial       int // for the unique suffix of roles named by prefix
 	now          func() time.Time
 }
 
@@ -113,7 +114,8 @@ func (c *Cloud) CreateRole(in CreateRoleInput) (*Role, error) {
 			return nil, errorf(400, "ValidationError", "a role needs a name or a name prefix")
 		}
 		// The unique suffix Pulumi and Terraform append: 26 digits.
-		name = in.NamePrefix + c.now().UTC().Format("20060102150405") + fmt.Sprintf("%012d", len(c.roles)+1)
+		c.serial++
+		name = in.NamePrefix + c.now().UTC().Format("20060102150405") + fmt.Sprintf("%012d", c.serial)
 	}
 	if !roleNamePattern.MatchString(name) {
 		return nil, errorf(400, "ValidationError", "1 validation error detected: Value '%s' at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64 and match [\\w+=,.@-]+", name)

@@ -149,7 +149,11 @@ func applyBucketSetting(p *Provider, token string, in resource.PropertyMap, remo
 		return p.Control.Do("PutBucketPolicy", awsfake.BucketInput{Name: name, Policy: policy}, nil)
 	case "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2":
 		key := ""
-		for _, rule := range in["rules"].ArrayValue() {
+		rules := in["rules"]
+		if !rules.IsArray() {
+			return fmt.Errorf("%s: rules must be a list", token)
+		}
+		for _, rule := range rules.ArrayValue() {
 			def := rule.ObjectValue()["applyServerSideEncryptionByDefault"]
 			if def.IsObject() && str(def.ObjectValue(), "sseAlgorithm") == "aws:kms" {
 				key = str(def.ObjectValue(), "kmsMasterKeyId")

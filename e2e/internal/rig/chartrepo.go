@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // ChartRepo is a Helm repository served over HTTPS on 127.0.0.1 with the
@@ -99,25 +101,23 @@ func (r *Rig) ServeChart(chartDir, version string, standIn bool) (*ChartRepo, er
 // crdDocuments turns `velero install -o yaml` output (a v1 List) into one
 // YAML document per CRD.
 func crdDocuments(list []byte) ([]byte, error) {
-	text := string(list)
-	i := strings.Index(text, "\nitems:\n")
-	if i < 0 {
-		if strings.Contains(text, "kind: CustomResourceDefinition") {
-			return list, nil
-		}
+	var doc struct {
+		Items []map[string]interface{} `yaml:"items"`
+	}
+	if err := yaml.Unmarshal(list, &doc); err != nil {
+		return nil, fmt.Errorf("reading velero install's output: %w", err)
+	}
+	if len(doc.Items) == 0 {
 		return nil, fmt.Errorf("velero install printed no CRDs")
 	}
 	var out strings.Builder
-	for _, line := range strings.Split(text[i+len("\nitems:\n"):], "\n") {
-		switch {
-		case strings.HasPrefix(line, "- "):
-			out.WriteString("---\n" + line[2:] + "\n")
-		case strings.HasPrefix(line, "  "):
-			out.WriteString(line[2:] + "\n")
-		case strings.HasPrefix(line, "kind: List") || strings.HasPrefix(line, "metadata:") || line == "":
-		default:
-			return nil, fmt.Errorf("unexpected line in velero install output: %q", line)
+	for _, item := range doc.Items {
+		b, err := yaml.Marshal(item)
+		if err != nil {
+			return nil, err
 		}
+		out.WriteString("---\n")
+		out.Write(b)
 	}
 	return []byte(out.String()), nil
 }

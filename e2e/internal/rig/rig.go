@@ -247,3 +247,12 @@ func (r *Rig) CreateBucket(name, region string) error {
 func (r *Rig) DeleteBucket(name string) error {
 	return r.Cloud.DeleteBucket(name, r.S3)
 }
+
+// AssociateOIDCProvider creates the cluster's IAM OIDC provider with the
+// sts.amazonaws.com client ID, as `eksctl utils
+// associate-iam-oidc-provider` does before a first deploy (the README's
+// prerequisites).
+func (r *Rig) AssociateOIDCProvider() error {
+	_, err := r.Cloud.CreateOpenIDConnectProvider(r.Partition, r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil)
+	return err
+}

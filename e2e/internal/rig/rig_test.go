@@ -39,7 +39,7 @@ func TestVeleroValidatesThroughTheRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Stop()
-	if _, err := r.Cloud.CreateOpenIDConnectProvider("aws", r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil); err != nil {
+	if err := r.AssociateOIDCProvider(); err != nil {
 		t.Fatal(err)
 	}
 	role, err := r.Cloud.CreateRoleForTest(golden(t, "prefix", "trust.json"), golden(t, "prefix", "policy.json"))

@@ -2,12 +2,13 @@ package runtime
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/velero-irsa/velero-irsa/e2e/internal/relay"
 )
 
 // podNetwork is the host side of one pod's network: a Unix socket per
@@ -54,33 +55,10 @@ func newPodNetwork(ports []int) (*podNetwork, error) {
 			return nil, err
 		}
 		n.listeners = append(n.listeners, l)
-		go relay(l, "127.0.0.1:"+strconv.Itoa(p))
+		addr := "127.0.0.1:" + strconv.Itoa(p)
+		go relay.Serve(l, func() (net.Conn, error) { return net.Dial("tcp", addr) })
 	}
 	return n, nil
-}
-
-func relay(l net.Listener, addr string) {
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			h, err := net.Dial("tcp", addr)
-			if err != nil {
-				return
-			}
-			defer h.Close()
-			go func() {
-				_, _ = io.Copy(h, c)
-				if tc, ok := h.(*net.TCPConn); ok {
-					_ = tc.CloseWrite()
-				}
-			}()
-			_, _ = io.Copy(c, h)
-		}()
-	}
 }
 
 // command wraps a program so that it runs in a network of its own.

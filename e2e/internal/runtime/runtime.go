@@ -254,9 +254,7 @@ func (r *Runtime) start(ctx context.Context, p *corev1.Pod, c *corev1.Container,
 // checkImage accepts only an image the rig built: its repository ends in
 // repo (any registry or mirror in front) and its tag is the built one.
 func (r *Runtime) checkImage(image, tag, repo string) error {
-	name, t, ok := strings.Cut(image, "@")
-	_ = t
-	base := name
+	base, _, digest := strings.Cut(image, "@")
 	if i := strings.LastIndex(base, ":"); i > strings.LastIndex(base, "/") {
 		if base[i+1:] != tag {
 			return fmt.Errorf("image %s: the rig built %s:%s only", image, repo, tag)
@@ -265,7 +263,7 @@ func (r *Runtime) checkImage(image, tag, repo string) error {
 	} else {
 		return fmt.Errorf("image %s has no tag; the rig built %s:%s only", image, repo, tag)
 	}
-	if ok {
+	if digest {
 		return fmt.Errorf("image %s is pinned by digest, which the rig cannot match with what it built", image)
 	}
 	if base != repo && !strings.HasSuffix(base, "/"+repo) {

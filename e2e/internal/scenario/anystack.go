@@ -130,7 +130,7 @@ func anyStack(ctx context.Context, e *Env, name, path string) error {
 	defer e.done(ctx, r)
 	if !f.podIdentity {
 		if created, _ := f.config["createOidcProvider"].(bool); !created {
-			if _, err := r.Cloud.CreateOpenIDConnectProvider(r.Partition, r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil); err != nil {
+			if err := r.AssociateOIDCProvider(); err != nil {
 				return err
 			}
 		}

@@ -94,6 +94,16 @@ func NewDeployment(e *Env, r *rig.Rig, stack, stackFile string) (*Deployment, er
 	if err := d.WriteStack(stackFile); err != nil {
 		return nil, err
 	}
+	// The CLI's own directories and the CLI itself, on the PATH the
+	// operations get.
+	for _, dir := range []string{"home", "pulumi-state", "cli"} {
+		if err := os.MkdirAll(filepath.Join(r.Dir, dir), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.Symlink(filepath.Join(e.Bin, "pulumi"), filepath.Join(r.Dir, "cli", "pulumi")); err != nil && !os.IsExist(err) {
+		return nil, err
+	}
 	home := filepath.Join(r.Dir, "pulumi-home")
 	for _, p := range []struct{ kind, name, version, bin string }{
 		{"resource", "aws", e.AWSPluginVersion, filepath.Join(e.RigBin, "pulumi-resource-aws")},
@@ -191,10 +201,6 @@ func (d *Deployment) environment(op string) []string {
 			env = append(env, k+"="+v)
 		}
 	}
-	_ = os.MkdirAll(filepath.Join(r.Dir, "home"), 0o755)
-	_ = os.MkdirAll(filepath.Join(r.Dir, "cli"), 0o755)
-	_ = os.Symlink(filepath.Join(d.Env.Bin, "pulumi"), filepath.Join(r.Dir, "cli", "pulumi"))
-	_ = os.MkdirAll(filepath.Join(r.Dir, "pulumi-state"), 0o755)
 	return env
 }
 

@@ -70,9 +70,7 @@ func seed(ctx context.Context, e *Env, report func(name string, err error)) {
 		return
 	}
 	defer e.done(ctx, r)
-	// As `eksctl utils associate-iam-oidc-provider` does before the first
-	// deploy (the README's prerequisites).
-	if _, err := r.Cloud.CreateOpenIDConnectProvider(r.Partition, r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil); err != nil {
+	if err := r.AssociateOIDCProvider(); err != nil {
 		report("seed", err)
 		return
 	}
@@ -331,7 +329,7 @@ func broken(ctx context.Context, e *Env, c brokenCase) error {
 		return err
 	}
 	defer e.done(ctx, r)
-	if _, err := r.Cloud.CreateOpenIDConnectProvider(r.Partition, r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil); err != nil {
+	if err := r.AssociateOIDCProvider(); err != nil {
 		return err
 	}
 	d, err := NewDeployment(e, r, "broken-apne2", brokenStack)
@@ -390,7 +388,7 @@ func identityChange(ctx context.Context, e *Env) error {
 		return err
 	}
 	defer e.done(ctx, r)
-	if _, err := r.Cloud.CreateOpenIDConnectProvider(r.Partition, r.Account, r.Issuer, []string{"sts.amazonaws.com"}, nil, nil); err != nil {
+	if err := r.AssociateOIDCProvider(); err != nil {
 		return err
 	}
 	const bucket = "velero-irsa-rig-ident"
