@@ -50,9 +50,10 @@ type stackConfig struct {
 	ReleaseTimeoutSeconds int
 
 	// The deploy gate: how long to wait for Velero to validate each backup
-	// location, and whether to prove the path with a backup.
+	// location, and whether to prove the path with a backup and a restore.
 	BackupLocationTimeoutSeconds int
 	VerifyBackup                 bool
+	VerifyRestore                bool
 
 	// IAM role, with the guardrails organisations enforce (a permissions
 	// boundary, a fixed path, a name prefix).
@@ -197,6 +198,7 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 
 		BackupLocationTimeoutSeconds: r.integer("backupLocationTimeoutSeconds", components.DefaultLocationTimeout),
 		VerifyBackup:                 r.boolean("verifyBackup", false),
+		VerifyRestore:                r.boolean("verifyRestore", false),
 		IdentityMode:                 r.str("identityMode", components.IdentityModeIRSA),
 		OidcProviderArn:              r.str("oidcProviderArn", ""),
 		OidcIssuerUrl:                r.str("oidcIssuerUrl", ""),

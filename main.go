@@ -89,6 +89,7 @@ func componentArgs(c stackConfig, cluster clusterInfo) *components.VeleroIRSAArg
 		ReleaseTimeoutSeconds:        c.ReleaseTimeoutSeconds,
 		BackupLocationTimeoutSeconds: c.BackupLocationTimeoutSeconds,
 		VerifyBackup:                 c.VerifyBackup,
+		VerifyRestore:                c.VerifyRestore,
 		RoleName:                     c.RoleName,
 		RoleNamePrefix:               c.RoleNamePrefix,
 		RolePath:                     c.RolePath,

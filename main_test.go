@@ -416,8 +416,18 @@ func TestBadConfig(t *testing.T) {
 		{"location timeout too short", func(c map[string]string) { c["velero-irsa:backupLocationTimeoutSeconds"] = "10" }, `backupLocationTimeoutSeconds 10 is out of range: use 60–3600`, nil},
 		{"verify a read-only location", func(c map[string]string) {
 			c["velero-irsa:verifyBackup"] = "true"
+			c["velero-irsa:verifyRestore"] = "false"
 			c["velero-irsa:backupAccessMode"] = "ReadOnly"
 		}, "verifyBackup is true but backupAccessMode is ReadOnly", nil},
+		{"restore drill without the backup", func(c map[string]string) {
+			c["velero-irsa:verifyBackup"] = "false"
+			c["velero-irsa:verifyRestore"] = "true"
+		}, "verifyRestore is true but verifyBackup is false: the restore drill restores the verification backup; set verifyBackup to true as well, or turn verifyRestore off", nil},
+		{"restore drill on a read-only location", func(c map[string]string) {
+			c["velero-irsa:verifyBackup"] = "true"
+			c["velero-irsa:verifyRestore"] = "true"
+			c["velero-irsa:backupAccessMode"] = "ReadOnly"
+		}, "verifyRestore is true but backupAccessMode is ReadOnly", nil},
 		{"chart mirror over http", func(c map[string]string) { c["velero-irsa:chartRepository"] = "http://charts.internal" }, `chartRepository "http://charts.internal" is not an https:// or oci:// repository URL`, nil},
 		{"static keys in overrides", func(c map[string]string) {
 			c["velero-irsa:valuesOverrides"] = `{"configuration":{"extraEnvVars":[{"name":"AWS_ACCESS_KEY_ID","value":"AKIA"}]}}`

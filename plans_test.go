@@ -69,7 +69,7 @@ func TestPlanSnapshots(t *testing.T) {
 // YAML, and the release options.
 func planFiles(rec *pulumimock.Recorder) (map[string][]byte, error) {
 	files := map[string][]byte{}
-	var locations []pulumimock.Resource
+	var locations, drill []pulumimock.Resource
 	for _, res := range rec.Resources() {
 		switch res.Type {
 		case "aws:iam/role:Role":
@@ -99,6 +99,8 @@ func planFiles(rec *pulumimock.Recorder) (map[string][]byte, error) {
 				return nil, err
 			}
 			files["verify-backup.yaml"] = b
+		case "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:Namespace", "kubernetes:velero.io/v1:Restore":
+			drill = append(drill, res)
 		case "kubernetes:helm.sh/v3:Release":
 			inputs := res.Inputs.Mappable()
 			values, err := toYAML(inputs["values"])
@@ -126,6 +128,20 @@ func planFiles(rec *pulumimock.Recorder) (map[string][]byte, error) {
 			b = append([]byte("---\n"), b...)
 		}
 		files["backup-locations.yaml"] = append(files["backup-locations.yaml"], b...)
+	}
+	// The restore drill, one file: the canary, the scratch namespace and
+	// the Restore, in the order the engine creates them.
+	drillOrder := map[string]int{"kubernetes:core/v1:ConfigMap": 0, "kubernetes:core/v1:Namespace": 1, "kubernetes:velero.io/v1:Restore": 2}
+	sort.Slice(drill, func(i, j int) bool { return drillOrder[drill[i].Type] < drillOrder[drill[j].Type] })
+	for i, res := range drill {
+		b, err := toYAML(res.Inputs.Mappable())
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 {
+			b = append([]byte("---\n"), b...)
+		}
+		files["verify-restore.yaml"] = append(files["verify-restore.yaml"], b...)
 	}
 	return files, nil
 }

@@ -147,12 +147,24 @@ func wiringHash(parts ...interface{}) (string, error) {
 	return hex.EncodeToString(sum[:])[:12], nil
 }
 
+// verificationWiring is the hash a verification backup is labelled with:
+// the role, its documents and the main location, and whether a restore
+// drill reads the backup back (a backup taken before the drill was turned
+// on holds no canary, so turning it on must take a new one).
+func verificationWiring(r resolved, roleARN string, s settings) (string, error) {
+	main := r.locations[0]
+	parts := []interface{}{roleARN, r.trustPolicy, r.permissionPolicy, main.Name, main.spec()}
+	if s.verifyRestore {
+		parts = append(parts, map[string]interface{}{"restoreDrill": drillCanaryName})
+	}
+	return wiringHash(parts...)
+}
+
 // verificationBackup is the Backup that proves the whole path once the
 // locations are Available: Velero's own namespace only, no volume
 // snapshots or file-system backups, kept for verificationTTL. Its
-// wiringLabel is a hash of the role, its documents and the main location;
-// a change replaces the backup, so a new one runs exactly when the wiring
-// changes.
+// wiringLabel is the verificationWiring hash; a change replaces the
+// backup, so a new one runs exactly when the wiring changes.
 //
 // It has no fixed name: pulumi-kubernetes names it <resource name>-<random>
 // when it is created, and again on every replacement. A name derived from
@@ -160,12 +172,7 @@ func wiringHash(parts ...interface{}) (string, error) {
 // after verifyBackup goes off and on, since the old Backup stays (Pulumi
 // retains it, and Velero's backup sync would re-create it from the bucket
 // anyway) until its TTL expires; creating an object that exists fails.
-func verificationBackup(r resolved, roleARN string, s settings) (veleroObject, error) {
-	main := r.locations[0]
-	wiring, err := wiringHash(roleARN, r.trustPolicy, r.permissionPolicy, main.Name, main.spec())
-	if err != nil {
-		return veleroObject{}, err
-	}
+func verificationBackup(r resolved, wiring string, s settings) veleroObject {
 	metadata := awaitedMetadata("", s.namespace, backupCompleted, s.locationTimeout)
 	metadata["labels"].(map[string]interface{})[wiringLabel] = wiring
 	return veleroObject{
@@ -173,13 +180,13 @@ func verificationBackup(r resolved, roleARN string, s settings) (veleroObject, e
 		Spec: map[string]interface{}{
 			"includedNamespaces":       []interface{}{s.namespace},
 			"includeClusterResources":  false,
-			"storageLocation":          main.Name,
+			"storageLocation":          r.locations[0].Name,
 			"snapshotVolumes":          false,
 			"defaultVolumesToFsBackup": false,
 			"snapshotMoveData":         false,
 			"ttl":                      verificationTTL,
 		},
-	}, nil
+	}
 }
 
 // checkVerificationName refuses a component name that cannot name the
@@ -226,12 +233,13 @@ func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulum
 	return out, nil
 }
 
-// newVerificationBackup registers the verification backup. Pulumi never
-// deletes it (RetainOnDelete): Velero's garbage collection expires it with
-// its data after verificationTTL, and a Backup object deleted directly would
-// only be re-created by Velero's backup sync from the bucket.
-func newVerificationBackup(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) (*kubebinding.Object, error) {
-	object := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (veleroObject, error) {
+// newVerificationBackup registers the verification backup, labelled with
+// wiring. Pulumi never deletes it (RetainOnDelete): Velero's garbage
+// collection expires it with its data after verificationTTL, and a Backup
+// object deleted directly would only be re-created by Velero's backup sync
+// from the bucket.
+func newVerificationBackup(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, wiring pulumi.StringOutput, opts ...pulumi.ResourceOption) (*kubebinding.Object, error) {
+	object := pulumi.All(plan, wiring).ApplyT(func(v []interface{}) veleroObject {
 		return verificationBackup(v[0].(resolved), v[1].(string), s)
 	})
 	opts = append(opts, pulumi.RetainOnDelete(true), pulumi.ReplaceOnChanges(verificationReplaceOnChanges))

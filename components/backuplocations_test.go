@@ -141,11 +141,11 @@ func TestVerificationBackupWiring(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := func(r resolved, role string) string {
-		b, err := verificationBackup(r, role, s)
+		wiring, err := verificationWiring(r, role, s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return b.Metadata["labels"].(map[string]interface{})[wiringLabel].(string)
+		return verificationBackup(r, wiring, s).Metadata["labels"].(map[string]interface{})[wiringLabel].(string)
 	}
 	base := name(r, testRoleARN)
 	if again := name(r, testRoleARN); again != base {
@@ -164,6 +164,12 @@ func TestVerificationBackupWiring(t *testing.T) {
 		if got := name(change(r)); got == base {
 			t.Errorf("changing the %s keeps the wiring hash %s; a new verification must run", what, got)
 		}
+	}
+	// Turning the restore drill on takes a new backup: the one before
+	// holds no canary for the drill to restore.
+	s.verifyRestore = true
+	if got := name(r, testRoleARN); got == base {
+		t.Errorf("turning verifyRestore on keeps the wiring hash %s; the drill would restore a backup without its canary", got)
 	}
 }
 

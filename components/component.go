@@ -16,10 +16,12 @@ import (
 // its least-privilege inline policy, the Velero Helm release wired to use
 // it, and Velero's backup locations, each of which the deploy waits on until
 // Velero reports it Available (plus, with VerifyBackup, a verification
-// backup that must complete). Children are named "<name>-role",
-// "<name>-policy", "<name>-release", "<name>-location-<location>" and
-// "<name>-verify" and are parented to the component, so providers passed
-// with pulumi.Providers reach all of them.
+// backup that must complete and, with VerifyRestore, a restore drill that
+// must read it back). Children are named "<name>-role", "<name>-policy",
+// "<name>-release", "<name>-location-<location>", "<name>-verify",
+// "<name>-drill-canary", "<name>-drill-namespace" and "<name>-drill" and
+// are parented to the component, so providers passed with
+// pulumi.Providers reach all of them.
 //
 // Plain fields of args are validated before anything is registered; Input
 // fields are validated as soon as they are known, and an invalid one
@@ -96,8 +98,10 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 }
 
 // newBackupPath registers the backup locations once the release (which
-// brings Velero's CRDs and server) is deployed, and the verification backup
-// once every location is Available.
+// brings Velero's CRDs and server) is deployed, the verification backup
+// once every location is Available and, with VerifyRestore, the restore
+// drill: its canary before the backup, its Restore once the backup is
+// Completed.
 //
 // A location is replaced, not patched, when its spec or the role's wiring
 // changes (the old object is deleted first, as its name stays): a fresh
@@ -112,8 +116,23 @@ func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Out
 	if !s.verifyBackup {
 		return nil
 	}
-	_, err = newVerificationBackup(ctx, name, s, plan, roleARN, parent, pulumi.DependsOn(locations))
-	return err
+	wiring := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (string, error) {
+		return verificationWiring(v[0].(resolved), v[1].(string), s)
+	}).(pulumi.StringOutput)
+	backupAfter := locations
+	var drill restoreDrill
+	if s.verifyRestore {
+		// The canary must exist before the backup that captures it.
+		if drill, err = newDrillCanary(ctx, name, s, wiring, parent, pulumi.DependsOn([]pulumi.Resource{release})); err != nil {
+			return err
+		}
+		backupAfter = append(backupAfter, drill.canary)
+	}
+	backup, err := newVerificationBackup(ctx, name, s, plan, wiring, parent, pulumi.DependsOn(backupAfter))
+	if err != nil || !s.verifyRestore {
+		return err
+	}
+	return newDrillRestore(ctx, name, s, backup, drill, parent)
 }
 
 // fieldFunc reads one string of the resolved plan as an output.

@@ -84,6 +84,10 @@ var documentCases = []struct {
 	}},
 	{name: "read-only", args: VeleroIRSAArgs{BackupAccessMode: "ReadOnly"}},
 	{name: "verify-backup", args: VeleroIRSAArgs{VerifyBackup: true, BackupLocationTimeoutSeconds: 600, Namespace: "backup"}},
+	{name: "verify-restore", args: VeleroIRSAArgs{VerifyBackup: true, VerifyRestore: true}, in: func(in inputs) inputs {
+		in.bucketKey = testBucketKey
+		return in
+	}},
 	{name: "pod-identity", args: VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity}, in: func(in inputs) inputs {
 		in.providerARN, in.issuerURL, in.account = "", "", testAccount
 		return in
@@ -129,13 +133,28 @@ func TestDocumentsGolden(t *testing.T) {
 			}
 			checkGolden(t, filepath.Join(dir, "locations.json"), marshalIndent(t, locations))
 			if s.verifyBackup {
-				backup, err := verificationBackup(r, values.RoleARN, s)
+				wiring, err := verificationWiring(r, values.RoleARN, s)
 				if err != nil {
 					t.Fatal(err)
 				}
-				checkGolden(t, filepath.Join(dir, "verify-backup.json"), marshalIndent(t, backup))
+				checkGolden(t, filepath.Join(dir, "verify-backup.json"), marshalIndent(t, verificationBackup(r, wiring, s)))
+				if s.verifyRestore {
+					checkGolden(t, filepath.Join(dir, "restore-drill.json"), marshalIndent(t, drillDocuments(s, wiring)))
+				}
 			}
 		})
+	}
+}
+
+// drillDocuments are the restore drill's objects as the component
+// registers them, for a verification backup pulumi-kubernetes named
+// "velero-verify-0a1b2c3d".
+func drillDocuments(s settings, wiring string) map[string]interface{} {
+	metadata, data := drillCanary(s, wiring)
+	return map[string]interface{}{
+		"canary":    map[string]interface{}{"metadata": metadata, "data": data},
+		"namespace": map[string]interface{}{"metadata": drillNamespaceMetadata(s)},
+		"restore":   drillRestore(s, "velero-verify-0a1b2c3d"),
 	}
 }
 

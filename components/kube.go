@@ -11,7 +11,11 @@ const (
 	veleroAPIVersion          = "velero.io/v1"
 	backupStorageLocationKind = "BackupStorageLocation"
 	backupKind                = "Backup"
-	// backupStorageLocationType and backupType are the resource type tokens.
+	restoreKind               = "Restore"
+	// The resource type tokens.
 	backupStorageLocationType = "kubernetes:" + veleroAPIVersion + ":" + backupStorageLocationKind
 	backupType                = "kubernetes:" + veleroAPIVersion + ":" + backupKind
+	restoreType               = "kubernetes:" + veleroAPIVersion + ":" + restoreKind
+	configMapType             = kubebinding.ConfigMapType
+	namespaceType             = kubebinding.NamespaceType
 )

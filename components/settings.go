@@ -58,6 +58,7 @@ type settings struct {
 	bucket                           *ManagedBucket
 	locationTimeout                  int
 	verifyBackup                     bool
+	verifyRestore                    bool
 }
 
 // newSettings applies the defaults to args' plain fields and validates them.
@@ -95,6 +96,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		bucket:            a.CreateBucket,
 		locationTimeout:   DefaultLocationTimeout,
 		verifyBackup:      a.VerifyBackup,
+		verifyRestore:     a.VerifyRestore,
 	}
 	if a.ValuesOverrides != nil {
 		plain, err := plainValues(a.ValuesOverrides, "valuesOverrides")
@@ -130,6 +132,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		func() error { return validateTags("tags", s.tags) },
 		s.checkNodeAgent,
 		s.checkLocations,
+		s.checkRestoreDrill,
 		s.checkVerification,
 		s.checkBucket,
 		s.checkSchedules,

@@ -85,11 +85,26 @@ type VeleroIRSAArgs struct {
 	// it to complete. It is labelled velero-irsa/wiring with a hash of the
 	// role, its policies and the main location, and replaced (a new backup,
 	// named "<name>-verify-<random>" by pulumi-kubernetes) when that hash
-	// changes and after a verification that failed. It is the only check
-	// of writes and KMS: a location's validation only lists the bucket.
+	// changes and after a verification that failed. It is the check of
+	// writes and of encryption with the KMS key: a location's validation
+	// only lists the bucket (VerifyRestore checks reads).
 	// Default false. Requires a ReadWrite main location and a component
 	// name that is a valid Kubernetes name.
 	VerifyBackup bool `pulumi:"verifyBackup,optional"`
+	// VerifyRestore runs a restore drill after each verification backup:
+	// a Restore of that backup, limited to a canary ConfigMap the component
+	// keeps in Velero's namespace (velero-irsa-restore-drill, labelled
+	// velero-irsa/restore-drill=canary, its data the wiring hash), into a
+	// scratch namespace the component owns ("<namespace>-restore-drill"),
+	// with no volumes and no cluster-scoped resources. The deploy waits
+	// until the Restore is Completed with exactly the canary restored,
+	// bounded by BackupLocationTimeoutSeconds: it is the check of reads
+	// (s3:GetObject, and kms:Decrypt with BucketKmsKeyArn). A new drill
+	// runs with each new verification backup and after a drill that
+	// failed; Velero deletes each drill's Restore when the backup expires.
+	// Default false. Requires VerifyBackup (so a ReadWrite main location)
+	// and a namespace of at most 49 characters.
+	VerifyRestore bool `pulumi:"verifyRestore,optional"`
 
 	// AdditionalBackupLocations are more backup locations by name, each
 	// covered by the role's policy with the access its mode needs

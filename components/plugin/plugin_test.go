@@ -262,6 +262,7 @@ func TestConstructPreviewWithUnknowns(t *testing.T) {
 	// Pod identity mode takes no OIDC inputs; irsa mode is covered below.
 	inputs["identityMode"] = str(components.IdentityModePodIdentity)
 	inputs["verifyBackup"] = property.New(true)
+	inputs["verifyRestore"] = property.New(true)
 	inputs["schedules"] = property.New(map[string]property.Value{
 		"daily": property.New(map[string]property.Value{"schedule": str("@daily")}),
 	})
@@ -278,6 +279,9 @@ func TestConstructPreviewWithUnknowns(t *testing.T) {
 		{"kubernetes:helm.sh/v3:Release", "velero-release"},
 		{"kubernetes:velero.io/v1:BackupStorageLocation", "velero-location-default"},
 		{"kubernetes:velero.io/v1:Backup", "velero-verify"},
+		{"kubernetes:core/v1:ConfigMap", "velero-drill-canary"},
+		{"kubernetes:core/v1:Namespace", "velero-drill-namespace"},
+		{"kubernetes:velero.io/v1:Restore", "velero-drill"},
 	} {
 		rec.MustFind(t, r.typ, r.name)
 	}

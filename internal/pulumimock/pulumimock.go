@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -80,6 +81,7 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		outputs[k] = v
 	}
 	id := args.Name + "-id"
+	autoname(args.TypeToken, args.Name, outputs)
 	switch args.TypeToken {
 	case "aws:iam/role:Role":
 		name := str(args.Inputs, "name")
@@ -98,6 +100,14 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{"phase": resource.NewStringProperty("Available")})
 	case "kubernetes:velero.io/v1:Backup":
 		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{"phase": resource.NewStringProperty("Completed")})
+	case "kubernetes:velero.io/v1:Restore":
+		// A drill that restored exactly one item, as Velero reports it.
+		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{
+			"phase": resource.NewStringProperty("Completed"),
+			"progress": resource.NewObjectProperty(resource.PropertyMap{
+				"itemsRestored": resource.NewNumberProperty(1), "totalItems": resource.NewNumberProperty(1),
+			}),
+		})
 	case "kubernetes:helm.sh/v3:Release":
 		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{
 			"name":      args.Inputs["name"],
@@ -108,6 +118,25 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		})
 	}
 	return id, outputs, nil
+}
+
+// autoname names a Kubernetes object registered without metadata.name as
+// pulumi-kubernetes does, "<resource name>-<8 random characters>"; here the
+// characters are always 0a1b2c3d. A Helm release has no metadata.
+func autoname(token, name string, outputs resource.PropertyMap) {
+	if !strings.HasPrefix(token, "kubernetes:") || strings.HasPrefix(token, "kubernetes:helm.sh/") {
+		return
+	}
+	meta, ok := outputs["metadata"]
+	if !ok || !meta.IsObject() {
+		return
+	}
+	m := meta.ObjectValue().Copy()
+	if n, named := m["name"]; named && n.IsString() && n.StringValue() != "" {
+		return
+	}
+	m["name"] = resource.NewStringProperty(name + "-0a1b2c3d")
+	outputs["metadata"] = resource.NewObjectProperty(m)
 }
 
 // Call records an invoke and answers it with OnInvoke.

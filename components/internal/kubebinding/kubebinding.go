@@ -1,7 +1,7 @@
 // Package kubebinding registers the pulumi-kubernetes resources the
-// component needs — kubernetes:helm.sh/v3:Release and Velero's custom
-// resources — through thin typed bindings instead of the pulumi-kubernetes Go
-// packages.
+// component needs — kubernetes:helm.sh/v3:Release, Velero's custom
+// resources, and the ConfigMap and Namespace of the restore drill — through
+// thin typed bindings instead of the pulumi-kubernetes Go packages.
 //
 // Why: the helm/v3 package also holds the old helm Chart component, which
 // imports kubernetes/yaml and with it every Kubernetes API group. Importing it
@@ -12,8 +12,9 @@
 // kubernetes and meta/v1 packages into every embedding program.
 //
 // The bindings send the same type tokens, the same property names and the
-// same package version as helmv3.NewRelease and
-// apiextensions.NewCustomResource (pulumi-kubernetes v4.32.0). The sdkcheck
+// same package version as helmv3.NewRelease,
+// apiextensions.NewCustomResource, corev1.NewConfigMap and
+// corev1.NewNamespace (pulumi-kubernetes v4.32.0). The sdkcheck
 // module next to this package checks that against the pinned SDK itself; it
 // is a module of its own so that `go test ./...` never compiles helm/v3
 // (.ci/run runs it).
@@ -108,7 +109,8 @@ func NewRelease(ctx *pulumi.Context, name string, args ReleaseArgs, opts ...pulu
 	return &r, nil
 }
 
-// Object is the subset of a custom resource's outputs the component reads.
+// Object is the subset of a resource's outputs the component reads (a
+// ConfigMap has no status; it stays empty).
 type Object struct {
 	pulumi.CustomResourceState
 
@@ -155,9 +157,76 @@ func NewObject(ctx *pulumi.Context, apiVersion, kind, name string, metadata, spe
 		Metadata:   metadata,
 		Spec:       spec,
 	}
+	return register(ctx, ObjectType(apiVersion, kind), name, args, opts)
+}
+
+// ConfigMapType and NamespaceType are the type tokens of the SDK's
+// corev1.ConfigMap and corev1.Namespace.
+const (
+	ConfigMapType = "kubernetes:core/v1:ConfigMap"
+	NamespaceType = "kubernetes:core/v1:Namespace"
+)
+
+// ConfigMapArgs is the subset of corev1.ConfigMap inputs the component
+// sets; NewConfigMap fills in apiVersion and kind as the SDK does.
+type ConfigMapArgs struct {
+	ApiVersion pulumi.StringInput
+	Kind       pulumi.StringInput
+	Metadata   pulumi.MapInput
+	Data       pulumi.StringMapInput
+}
+
+// ConfigMapFields is the plain form of ConfigMapArgs.
+type ConfigMapFields struct {
+	ApiVersion string                 `pulumi:"apiVersion"`
+	Kind       string                 `pulumi:"kind"`
+	Metadata   map[string]interface{} `pulumi:"metadata"`
+	Data       map[string]string      `pulumi:"data"`
+}
+
+// ElementType ties ConfigMapArgs to its plain form for marshalling.
+func (ConfigMapArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ConfigMapFields)(nil)).Elem()
+}
+
+// NewConfigMap registers a ConfigMap the way corev1.NewConfigMap does:
+// apiVersion v1, kind ConfigMap, the provider version pinned to the SDK's.
+func NewConfigMap(ctx *pulumi.Context, name string, metadata pulumi.MapInput, data pulumi.StringMapInput, opts ...pulumi.ResourceOption) (*Object, error) {
+	args := ConfigMapArgs{ApiVersion: pulumi.String("v1"), Kind: pulumi.String("ConfigMap"), Metadata: metadata, Data: data}
+	return register(ctx, ConfigMapType, name, args, opts)
+}
+
+// NamespaceArgs is the subset of corev1.Namespace inputs the component sets.
+type NamespaceArgs struct {
+	ApiVersion pulumi.StringInput
+	Kind       pulumi.StringInput
+	Metadata   pulumi.MapInput
+}
+
+// NamespaceFields is the plain form of NamespaceArgs.
+type NamespaceFields struct {
+	ApiVersion string                 `pulumi:"apiVersion"`
+	Kind       string                 `pulumi:"kind"`
+	Metadata   map[string]interface{} `pulumi:"metadata"`
+}
+
+// ElementType ties NamespaceArgs to its plain form for marshalling.
+func (NamespaceArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NamespaceFields)(nil)).Elem()
+}
+
+// NewNamespace registers a Namespace the way corev1.NewNamespace does.
+func NewNamespace(ctx *pulumi.Context, name string, metadata pulumi.MapInput, opts ...pulumi.ResourceOption) (*Object, error) {
+	args := NamespaceArgs{ApiVersion: pulumi.String("v1"), Kind: pulumi.String("Namespace"), Metadata: metadata}
+	return register(ctx, NamespaceType, name, args, opts)
+}
+
+// register registers a resource with the provider version pinned, as the
+// SDK's typed resources do.
+func register(ctx *pulumi.Context, token, name string, args pulumi.Input, opts []pulumi.ResourceOption) (*Object, error) {
 	opts = append([]pulumi.ResourceOption{pulumi.Version(PackageVersion)}, opts...)
 	var o Object
-	if err := ctx.RegisterResource(ObjectType(apiVersion, kind), name, args, &o, opts...); err != nil {
+	if err := ctx.RegisterResource(token, name, args, &o, opts...); err != nil {
 		return nil, err
 	}
 	return &o, nil

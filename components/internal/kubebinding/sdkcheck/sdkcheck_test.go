@@ -11,6 +11,7 @@ import (
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -160,6 +161,43 @@ func TestObjectRegistersLikeSDK(t *testing.T) {
 	}
 	if ours.Version != kubebinding.PackageVersion {
 		t.Errorf("binding requests provider version %q, want %q", ours.Version, kubebinding.PackageVersion)
+	}
+}
+
+// TestCoreResourcesRegisterLikeSDK registers a ConfigMap and a Namespace
+// through the bindings and through corev1's typed resources, and compares
+// the type tokens, the inputs and the provider version requested.
+func TestCoreResourcesRegisterLikeSDK(t *testing.T) {
+	metadata := pulumi.Map{"name": pulumi.String("velero-irsa-restore-drill"), "namespace": pulumi.String("velero"),
+		"labels": pulumi.StringMap{"velero-irsa/restore-drill": pulumi.String("canary")}}
+	sdkMetadata := &metav1.ObjectMetaArgs{Name: pulumi.String("velero-irsa-restore-drill"), Namespace: pulumi.String("velero"),
+		Labels: pulumi.StringMap{"velero-irsa/restore-drill": pulumi.String("canary")}}
+	data := pulumi.StringMap{"wiring": pulumi.String("0867f999a670")}
+	rec := runMocks(t, func(ctx *pulumi.Context) error {
+		if _, err := kubebinding.NewConfigMap(ctx, "ours-cm", metadata, data); err != nil {
+			return err
+		}
+		if _, err := corev1.NewConfigMap(ctx, "sdk-cm", &corev1.ConfigMapArgs{Metadata: sdkMetadata, Data: data}); err != nil {
+			return err
+		}
+		if _, err := kubebinding.NewNamespace(ctx, "ours-ns", pulumi.Map{"name": pulumi.String("velero-restore-drill")}); err != nil {
+			return err
+		}
+		_, err := corev1.NewNamespace(ctx, "sdk-ns", &corev1.NamespaceArgs{Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("velero-restore-drill")}})
+		return err
+	})
+	for _, c := range []struct{ token, ours, sdk string }{
+		{kubebinding.ConfigMapType, "ours-cm", "sdk-cm"},
+		{kubebinding.NamespaceType, "ours-ns", "sdk-ns"},
+	} {
+		ours := rec.MustFind(t, c.token, c.ours)
+		sdk := rec.MustFind(t, c.token, c.sdk)
+		if o, s := inputsJSON(t, ours), inputsJSON(t, sdk); o != s {
+			t.Errorf("%s binding inputs differ from the SDK's:\nours %s\nsdk  %s", c.token, o, s)
+		}
+		if ours.Version != sdk.Version {
+			t.Errorf("%s binding requests provider version %q, SDK %q", c.token, ours.Version, sdk.Version)
+		}
 	}
 }
 
