@@ -33,6 +33,7 @@ func main() {
 	flag.StringVar(&e.ChartVersion, "chart-version", "", "the component's default chart version")
 	flag.StringVar(&e.AWSPluginVersion, "aws-plugin-version", "", "the pulumi-aws version the program's SDK asks for")
 	flag.StringVar(&e.KubernetesPluginVersion, "kubernetes-plugin-version", "", "the pulumi-kubernetes version the program's SDK asks for")
+	flag.StringVar(&e.VeleroIRSAPluginVersion, "velero-irsa-plugin-version", "", "the version the multi-language plugin was built as")
 	flag.Parse()
 	e.Out = os.Stdout
 	if e.Work == "" {

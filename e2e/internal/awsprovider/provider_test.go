@@ -2,6 +2,7 @@ package awsprovider
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 
 	"github.com/velero-irsa/velero-irsa/e2e/internal/awsfake"
 )
@@ -116,5 +118,71 @@ func TestInvokes(t *testing.T) {
 	id, err := p.Invoke(ctx, plugin.InvokeRequest{Tok: "aws:index/getCallerIdentity:getCallerIdentity"})
 	if err != nil || id.Properties["accountId"].StringValue() != account {
 		t.Errorf("getCallerIdentity = %v, %v", id.Properties, err)
+	}
+}
+
+// The schema declares exactly the functions the provider answers, and the
+// version it reports.
+func TestSchemaMatchesFunctions(t *testing.T) {
+	p, cloud := newProvider(t)
+	resp, err := p.GetSchema(context.Background(), plugin.GetSchemaRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Name, Version string
+		Functions     map[string]json.RawMessage
+		Resources     map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(resp.Schema, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "aws" || s.Version != Version {
+		t.Errorf("schema %s %s, want aws %s", s.Name, s.Version, Version)
+	}
+	for tok := range functions {
+		if _, ok := s.Functions[tok]; !ok {
+			t.Errorf("function %s is answered but not in the schema", tok)
+		}
+	}
+	for tok := range s.Functions {
+		if _, ok := functions[tok]; !ok {
+			t.Errorf("function %s is in the schema but not answered", tok)
+		}
+	}
+	if len(s.Resources) != 0 {
+		t.Errorf("the schema declares resources: %v", s.Resources)
+	}
+	// What each function returns is what the schema says it returns.
+	cloud.CreateCluster(awsfake.Cluster{Name: "c1", ARN: "arn:aws:eks:us-east-1:" + account + ":cluster/c1", Region: "us-east-1", Endpoint: "https://127.0.0.1:6443", CertificateAuthority: "Q0E=", Issuer: "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"})
+	oidc, err := cloud.CreateOpenIDConnectProvider("aws", account, "https://oidc.eks.us-east-1.amazonaws.com/id/ABC", []string{"sts.amazonaws.com"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]map[string]interface{}{
+		"aws:eks/getCluster:getCluster":                             {"name": "c1"},
+		"aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": {"arn": oidc.ARN},
+	}
+	for tok, raw := range s.Functions {
+		var f struct {
+			Outputs struct{ Properties map[string]json.RawMessage }
+		}
+		if err := json.Unmarshal(raw, &f); err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.Invoke(context.Background(), plugin.InvokeRequest{Tok: tokens.ModuleMember(tok), Args: resource.NewPropertyMapFromMap(args[tok])})
+		if err != nil {
+			t.Fatalf("%s: %v", tok, err)
+		}
+		for k := range out.Properties {
+			if _, ok := f.Outputs.Properties[string(k)]; !ok {
+				t.Errorf("%s returns %s, which the schema does not declare", tok, k)
+			}
+		}
+		for k := range f.Outputs.Properties {
+			if _, ok := out.Properties[resource.PropertyKey(k)]; !ok {
+				t.Errorf("the schema declares %s of %s, which it does not return", k, tok)
+			}
+		}
 	}
 }

@@ -31,7 +31,10 @@ type Env struct {
 	PluginTag string
 	// ChartVersion and the SDK versions the program asks plugins for.
 	ChartVersion, AWSPluginVersion, KubernetesPluginVersion string
-	Out                                                     io.Writer
+	// VeleroIRSAPluginVersion is the version the multi-language plugin
+	// (RigBin/pulumi-resource-velero-irsa) was built as.
+	VeleroIRSAPluginVersion string
+	Out                     io.Writer
 }
 
 // done stops a scenario's rig or, with --keep, prints how to reach it and
@@ -83,43 +86,64 @@ func NewDeployment(e *Env, r *rig.Rig, stack, stackFile string) (*Deployment, er
 	if m := regexp.MustCompile(`(?m)^\s*velero-irsa:chartVersion:\s*"?([0-9.]+)"?`).FindStringSubmatch(stackFile); m != nil {
 		version = m[1]
 	}
-	chart, standIn := filepath.Join(e.Repo, "e2e", "chart", "velero"), true
-	if e.ChartDir != "" {
-		chart, standIn = e.ChartDir, false
-	}
-	if d.repo, err = r.ServeChart(chart, version, standIn); err != nil {
+	if err := d.serveChart(version); err != nil {
 		return nil, err
 	}
 	stackFile = setConfig(stackFile, "chartRepository", d.repo.URL)
 	if err := d.WriteStack(stackFile); err != nil {
 		return nil, err
 	}
-	// The CLI's own directories and the CLI itself, on the PATH the
-	// operations get.
+	if err := d.installCLI(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// serveChart serves chart `velero` at version from the rig's chart
+// repository: the rig's stand-in chart, or the --chart directory.
+func (d *Deployment) serveChart(version string) error {
+	chart, standIn := filepath.Join(d.Env.Repo, "e2e", "chart", "velero"), true
+	if d.Env.ChartDir != "" {
+		chart, standIn = d.Env.ChartDir, false
+	}
+	var err error
+	d.repo, err = d.Rig.ServeChart(chart, version, standIn)
+	return err
+}
+
+// plugin is a plugin binary installed in PULUMI_HOME.
+type plugin struct{ kind, name, version, bin string }
+
+// installCLI makes the CLI's own directories, puts the CLI on the PATH the
+// operations get, and installs the plugins in PULUMI_HOME for the versions
+// the program's SDKs ask for, and the extra ones given.
+func (d *Deployment) installCLI(extra ...plugin) error {
+	r, e := d.Rig, d.Env
 	for _, dir := range []string{"home", "pulumi-state", "cli"} {
 		if err := os.MkdirAll(filepath.Join(r.Dir, dir), 0o755); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := os.Symlink(filepath.Join(e.Bin, "pulumi"), filepath.Join(r.Dir, "cli", "pulumi")); err != nil && !os.IsExist(err) {
-		return nil, err
+		return err
 	}
 	home := filepath.Join(r.Dir, "pulumi-home")
-	for _, p := range []struct{ kind, name, version, bin string }{
+	plugins := append([]plugin{
 		{"resource", "aws", e.AWSPluginVersion, filepath.Join(e.RigBin, "pulumi-resource-aws")},
 		{"resource", "kubernetes", e.KubernetesPluginVersion, filepath.Join(e.Bin, "pulumi-resource-kubernetes")},
-	} {
+	}, extra...)
+	for _, p := range plugins {
 		dir := filepath.Join(home, "plugins", fmt.Sprintf("%s-%s-v%s", p.kind, p.name, p.version))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
+			return err
 		}
 		dst := filepath.Join(dir, "pulumi-"+p.kind+"-"+p.name)
 		_ = os.Remove(dst)
 		if err := os.Symlink(p.bin, dst); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return d, nil
+	return nil
 }
 
 // WriteStack replaces the stack's settings file.
@@ -154,6 +178,19 @@ func setConfig(file, key, value string) string {
 // and returns its output; the output also goes to a log file and, as it
 // comes, to the run's output, indented.
 func (d *Deployment) Run(ctx context.Context, op string, timeout time.Duration) (string, error) {
+	shown := "pulumi " + strings.ReplaceAll(op, "-no-changes", " --expect-no-changes") + " --stack " + d.Stack
+	return d.runLogged(ctx, op, shown, timeout, func(ctx context.Context) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, filepath.Join(d.Env.RigBin, "program.test"), "-test.run", "^TestRigProgram$", "-test.v", "-test.timeout", timeout.String())
+		cmd.Dir = d.Env.Repo
+		cmd.Env = d.environment(op)
+		return cmd
+	})
+}
+
+// runLogged runs the command made for one operation, bounded by timeout,
+// with its output in a numbered log file, in the returned string and, as it
+// comes, in the run's output, indented; shown is the command as printed.
+func (d *Deployment) runLogged(ctx context.Context, op, shown string, timeout time.Duration, command func(context.Context) *exec.Cmd) (string, error) {
 	d.n++
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -165,15 +202,18 @@ func (d *Deployment) Run(ctx context.Context, op string, timeout time.Duration) 
 	}
 	defer f.Close()
 	var buf bytes.Buffer
-	cmd := exec.CommandContext(ctx, filepath.Join(d.Env.RigBin, "program.test"), "-test.run", "^TestRigProgram$", "-test.v", "-test.timeout", timeout.String())
-	cmd.Dir = d.Env.Repo
-	cmd.Env = d.environment(op)
+	cmd := command(ctx)
 	w := io.MultiWriter(f, &buf, &indent{w: d.Env.Out})
-	cmd.Stdout, cmd.Stderr = w, w
-	fmt.Fprintf(d.Env.Out, "    $ pulumi %s --stack %s   (log: %s)\n", strings.ReplaceAll(op, "-no-changes", " --expect-no-changes"), d.Stack, log)
+	stdout := io.Writer(w)
+	if cmd.Stdout != nil {
+		// The caller reads stdout alone too.
+		stdout = io.MultiWriter(w, cmd.Stdout)
+	}
+	cmd.Stdout, cmd.Stderr = stdout, w
+	fmt.Fprintf(d.Env.Out, "    $ %s   (log: %s)\n", shown, log)
 	err = cmd.Run()
 	if ctx.Err() == context.DeadlineExceeded {
-		err = fmt.Errorf("pulumi %s did not finish within %s", op, timeout)
+		err = fmt.Errorf("%s did not finish within %s", shown, timeout)
 	}
 	return buf.String(), err
 }

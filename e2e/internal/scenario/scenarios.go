@@ -144,11 +144,8 @@ func (d *Deployment) destroyKeepsBackups(ctx context.Context, up string) error {
 	if _, err := d.Run(ctx, "destroy", upTimeout); err != nil {
 		return err
 	}
-	if out, _ := d.kubectl("get", "deployment", "-n", "velero", "-o", "name"); strings.TrimSpace(out) != "" {
-		return fmt.Errorf("Velero's Deployment is still there: %s", out)
-	}
-	if out, _ := d.kubectl("get", "backupstoragelocations.velero.io", "-n", "velero", "-o", "name"); strings.TrimSpace(out) != "" {
-		return fmt.Errorf("backup locations are still there: %s", out)
+	if err := d.releaseGone(); err != nil {
+		return err
 	}
 	after, err := d.Rig.S3.Objects("velero-irsa-rig-seed-apne2", "")
 	if err != nil {
@@ -167,13 +164,25 @@ func (d *Deployment) destroyKeepsBackups(ctx context.Context, up string) error {
 	return nil
 }
 
+// releaseGone checks, after a destroy, that Velero's Deployment and its
+// backup locations are gone.
+func (d *Deployment) releaseGone() error {
+	if out, _ := d.kubectl("get", "deployment", "-n", "velero", "-o", "name"); strings.TrimSpace(out) != "" {
+		return fmt.Errorf("Velero's Deployment is still there: %s", out)
+	}
+	if out, _ := d.kubectl("get", "backupstoragelocations.velero.io", "-n", "velero", "-o", "name"); strings.TrimSpace(out) != "" {
+		return fmt.Errorf("backup locations are still there: %s", out)
+	}
+	return nil
+}
+
 // All lists the scenarios by name, in the order they run.
 func All() []string {
 	names := []string{"seed", "no-change", "restore", "destroy"}
 	for _, c := range brokenCases {
 		names = append(names, c.name)
 	}
-	return append(names, "identity-change", "pod-identity", "any-stack")
+	return append(names, "identity-change", "pod-identity", "restore-drill", "any-stack", "other-languages")
 }
 
 // Run runs the selected scenarios (all when none) and reports each.
@@ -212,6 +221,9 @@ func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name
 	if want("pod-identity") {
 		report("pod-identity", podIdentity(ctx, e))
 	}
+	if want("restore-drill") {
+		report("restore-drill", restoreDrill(ctx, e))
+	}
 	if e.StackFile != "" {
 		report("stack-file", anyStack(ctx, e, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(e.StackFile), "Pulumi."), ".yaml"), e.StackFile))
 	} else if want("any-stack") {
@@ -227,6 +239,9 @@ func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name
 		for _, n := range names {
 			report("any-stack "+n, anyStack(ctx, e, n, files[n]))
 		}
+	}
+	if want("other-languages") {
+		report("other-languages", otherLanguages(ctx, e))
 	}
 }
 
@@ -479,6 +494,17 @@ config:
   velero-irsa:backupLocationTimeoutSeconds: 120
 `
 
+// podIdentityCallsOnly requires every credential call the rig saw to be
+// the pod identity agent's.
+func podIdentityCallsOnly(r *rig.Rig) error {
+	for _, c := range r.Cloud.Calls() {
+		if c.Action != "AssumeRoleForPodIdentity" {
+			return fmt.Errorf("a call other than a pod identity one: %+v", c)
+		}
+	}
+	return nil
+}
+
 // podIdentity is scenario 6: the location becomes Available through the
 // pod identity agent, and an association of another namespace with the
 // same role is refused by the trust.
@@ -503,10 +529,8 @@ func podIdentity(ctx context.Context, e *Env) error {
 	if err := d.checkDeployed(out, "velero", "velero-server", "velero-irsa-rig-pod", "clusters/pod-apne2", true, false); err != nil {
 		return err
 	}
-	for _, c := range r.Cloud.Calls() {
-		if c.Action != "AssumeRoleForPodIdentity" {
-			return fmt.Errorf("a call other than a pod identity one: %+v", c)
-		}
+	if err := podIdentityCallsOnly(r); err != nil {
+		return err
 	}
 	// Another namespace's ServiceAccount, associated with the same role.
 	if _, err := d.kubectl("create", "namespace", "intruder"); err != nil {
