@@ -326,6 +326,10 @@ func TestS3KMS(t *testing.T) {
 	if got := apiCode(err); !strings.Contains(got, "kms:Decrypt on resource: "+key+" with an explicit deny") {
 		t.Errorf("get with decrypt denied: %q", got)
 	}
+	// A HEAD reads metadata only: S3 asks for s3:GetObject, not the key.
+	if _, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("clusters/prod-use1/k")}); err != nil {
+		t.Errorf("head with decrypt denied: %v", err)
+	}
 }
 
 func TestS3RefusesWhatItDoesNotModel(t *testing.T) {

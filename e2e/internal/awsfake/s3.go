@@ -172,8 +172,13 @@ func classify(r *http.Request, bucket, key string) (s3Op, *Error) {
 		return s3Op{actions: []string{"s3:AbortMultipartUpload"}, resource: objectARN}, nil
 	case uploadID != "" && r.Method == http.MethodGet:
 		return s3Op{actions: []string{"s3:ListMultipartUploadParts"}, resource: objectARN}, nil
-	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+	case r.Method == http.MethodGet:
 		return s3Op{actions: []string{"s3:GetObject"}, resource: objectARN, kms: []string{"kms:Decrypt"}}, nil
+	case r.Method == http.MethodHead:
+		// HeadObject needs s3:GetObject only (the S3 API reference lists
+		// no KMS permission for it): it reads metadata, and S3 decrypts
+		// nothing.
+		return s3Op{actions: []string{"s3:GetObject"}, resource: objectARN}, nil
 	case r.Method == http.MethodPut:
 		op := s3Op{actions: []string{"s3:PutObject"}, resource: objectARN, kms: []string{"kms:GenerateDataKey"}}
 		if r.Header.Get("X-Amz-Tagging") != "" {
