@@ -182,7 +182,7 @@ func All() []string {
 	for _, c := range brokenCases {
 		names = append(names, c.name)
 	}
-	return append(names, "identity-change", "pod-identity", "any-stack", "other-languages")
+	return append(names, "identity-change", "pod-identity", "restore-drill", "any-stack", "other-languages")
 }
 
 // Run runs the selected scenarios (all when none) and reports each.
@@ -220,6 +220,9 @@ func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name
 	}
 	if want("pod-identity") {
 		report("pod-identity", podIdentity(ctx, e))
+	}
+	if want("restore-drill") {
+		report("restore-drill", restoreDrill(ctx, e))
 	}
 	if e.StackFile != "" {
 		report("stack-file", anyStack(ctx, e, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(e.StackFile), "Pulumi."), ".yaml"), e.StackFile))
