@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -213,7 +215,7 @@ var locationReplaceOnChanges = []string{"spec", "metadata.labels"}
 // newBackupLocations registers every location, main first, in Velero's
 // namespace; each waits for Velero to report it Available.
 func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
-	names := append([]string{s.locationName}, sortedKeys(s.locations)...)
+	names := append([]string{s.locationName}, slices.Sorted(maps.Keys(s.locations))...)
 	opts = append(opts, pulumi.DeleteBeforeReplace(true), pulumi.ReplaceOnChanges(locationReplaceOnChanges))
 	identity := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (string, error) {
 		return identityHash(v[0].(resolved), v[1].(string))

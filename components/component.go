@@ -1,6 +1,7 @@
 package components
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -30,7 +31,7 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 	if args == nil {
 		return nil, fmt.Errorf("VeleroIRSA %q: args are nil: set ClusterName, BucketName and Region (and OidcProviderArn, OidcIssuerUrl in irsa mode)", name)
 	}
-	if missing := missingRequired(args, or(args.IdentityMode, IdentityModeIRSA)); len(missing) > 0 {
+	if missing := missingRequired(args, cmp.Or(args.IdentityMode, IdentityModeIRSA)); len(missing) > 0 {
 		return nil, fmt.Errorf("VeleroIRSA %q: %s not set: these inputs are required", name, strings.Join(missing, ", "))
 	}
 	s, err := newSettings(args)

@@ -3,7 +3,9 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -239,7 +241,7 @@ func checkEnv(field string, v interface{}) error {
 			}
 		}
 	case map[string]interface{}:
-		for _, name := range sortedKeys(env) {
+		for _, name := range slices.Sorted(maps.Keys(env)) {
 			if !envMapName.MatchString(name) {
 				return fmt.Errorf("%s has the variable name %q: charts 7.0.0 to 9.1.2 write map-form names unquoted, so quotes, '#', spaces or ':' would change the name Velero gets; use letters, digits, '_', '.' and '-'", field, name)
 			}

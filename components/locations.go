@@ -1,7 +1,10 @@
 package components
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // BackupLocation is an additional Velero BackupStorageLocation covered by the
@@ -28,7 +31,7 @@ type BackupLocation struct {
 // checkLocations validates the additional locations' plain fields; regions
 // and keys are checked in resolve, once the partition is known.
 func (s *settings) checkLocations() error {
-	for _, name := range sortedKeys(s.locations) {
+	for _, name := range slices.Sorted(maps.Keys(s.locations)) {
 		loc := s.locations[name]
 		field := "additionalBackupLocations." + name
 		switch {
@@ -58,12 +61,12 @@ func (s *settings) checkLocations() error {
 // resolveLocations fills in regions and checks partitions and keys.
 func (s *settings) resolveLocations(partition, region string) ([]resolvedLocation, error) {
 	var out []resolvedLocation
-	for _, name := range sortedKeys(s.locations) {
+	for _, name := range slices.Sorted(maps.Keys(s.locations)) {
 		loc := s.locations[name]
 		field := "additionalBackupLocations." + name
 		r := resolvedLocation{name: name, BackupLocation: loc}
-		r.Region = or(loc.Region, region)
-		r.AccessMode = or(loc.AccessMode, "ReadOnly")
+		r.Region = cmp.Or(loc.Region, region)
+		r.AccessMode = cmp.Or(loc.AccessMode, "ReadOnly")
 		if p := regionPartition(r.Region); p != partition {
 			return nil, fmt.Errorf("%s.region %q is in partition %q, the cluster in %q: one role cannot reach both", field, r.Region, p, partition)
 		}

@@ -2,6 +2,8 @@ package components
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -25,7 +27,7 @@ func (s *settings) checkOverrides() error {
 	if o == nil {
 		return nil
 	}
-	for _, key := range sortedKeys(o) {
+	for _, key := range slices.Sorted(maps.Keys(o)) {
 		if arg, ok := dedicatedArgs[key]; ok {
 			return fmt.Errorf("valuesOverrides.%s: set it with %s instead, so the IAM policy follows it", key, arg)
 		}

@@ -2,8 +2,10 @@ package components
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -102,7 +104,7 @@ func plainValues(v interface{}, at string) (interface{}, error) {
 func checkLineBreaks(v interface{}, at string, path []string) error {
 	switch x := v.(type) {
 	case map[string]interface{}:
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if strings.ContainsAny(k, lineBreaks) {
 				return fmt.Errorf("%s has the key %q with a line break: the chart writes some keys and values unquoted, where a line break adds YAML of its own to the manifest; remove it", at, k)
 			}
@@ -145,12 +147,12 @@ func findTemplate(v interface{}, at string) (string, bool) {
 func findPath(v interface{}, at string, match func(key string, value interface{}) bool) (string, bool) {
 	switch x := v.(type) {
 	case map[string]interface{}:
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if match(k, x[k]) {
 				return at + "." + k, true
 			}
 		}
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if where, found := findPath(x[k], at+"."+k, match); found {
 				return where, true
 			}

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/velero-irsa/velero-irsa/components/internal/iampolicy"
@@ -92,7 +93,7 @@ func resolve(s settings, in inputs) (resolved, error) {
 		region:         in.region,
 		provider:       provider,
 		roleNamePrefix: defaultRoleNamePrefix(in.cluster),
-		description:    or(s.description, roleDescription(s, in.cluster)),
+		description:    cmp.Or(s.description, roleDescription(s, in.cluster)),
 		values: ValuesInput{
 			Namespace:          s.namespace,
 			ServiceAccountName: s.serviceAccount,
@@ -183,7 +184,7 @@ func snapshotKeyID(s settings, ebsKey string) (string, error) {
 		return "", nil
 	}
 	takes, known := pluginTakesEBSKeyID(s.pluginImage)
-	newestTag := or(veleroLines[s.veleroMinor].Plugin, pluginEBSKeyIDSince.String())
+	newestTag := cmp.Or(veleroLines[s.veleroMinor].Plugin, pluginEBSKeyIDSince.String())
 	newest := DefaultPluginRepository + ":" + newestTag
 	switch {
 	case takes:

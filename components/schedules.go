@@ -1,7 +1,10 @@
 package components
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,7 +42,7 @@ const DefaultScheduleTTL = "720h"
 
 // checkSchedules validates every schedule against the settings.
 func (s *settings) checkSchedules() error {
-	for _, name := range sortedKeys(s.schedules) {
+	for _, name := range slices.Sorted(maps.Keys(s.schedules)) {
 		if err := s.checkSchedule(name, s.schedules[name]); err != nil {
 			return err
 		}
@@ -93,8 +96,8 @@ func scheduleValues(schedules map[string]Schedule, locationName string) map[stri
 	out := map[string]interface{}{}
 	for name, sc := range schedules {
 		template := map[string]interface{}{
-			"ttl":             or(sc.Ttl, DefaultScheduleTTL),
-			"storageLocation": or(sc.StorageLocation, locationName),
+			"ttl":             cmp.Or(sc.Ttl, DefaultScheduleTTL),
+			"storageLocation": cmp.Or(sc.StorageLocation, locationName),
 		}
 		if len(sc.IncludedNamespaces) > 0 {
 			template["includedNamespaces"] = toInterfaces(sc.IncludedNamespaces)

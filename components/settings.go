@@ -1,10 +1,12 @@
 package components
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -66,23 +68,23 @@ type settings struct {
 // itself is registered.
 func newSettings(a *VeleroIRSAArgs) (settings, error) {
 	s := settings{
-		mode:            or(a.IdentityMode, IdentityModeIRSA),
+		mode:            cmp.Or(a.IdentityMode, IdentityModeIRSA),
 		prefix:          a.BackupPrefix,
-		locationName:    or(a.BackupLocationName, DefaultLocationName),
-		accessMode:      or(a.BackupAccessMode, DefaultAccessMode),
+		locationName:    cmp.Or(a.BackupLocationName, DefaultLocationName),
+		accessMode:      cmp.Or(a.BackupAccessMode, DefaultAccessMode),
 		objectTags:      a.BackupObjectTags,
 		snapshots:       a.SnapshotsEnabled == nil || *a.SnapshotsEnabled,
-		namespace:       or(a.Namespace, DefaultNamespace),
-		serviceAccount:  or(a.ServiceAccountName, DefaultServiceAccountName),
-		audience:        or(a.TokenAudience, DefaultTokenAudience),
+		namespace:       cmp.Or(a.Namespace, DefaultNamespace),
+		serviceAccount:  cmp.Or(a.ServiceAccountName, DefaultServiceAccountName),
+		audience:        cmp.Or(a.TokenAudience, DefaultTokenAudience),
 		fsGroup:         DefaultFSGroup,
-		releaseName:     or(a.ReleaseName, DefaultReleaseName),
-		chartVersion:    or(a.ChartVersion, DefaultChartVersion),
-		chartRepository: or(a.ChartRepository, DefaultChartRepository),
+		releaseName:     cmp.Or(a.ReleaseName, DefaultReleaseName),
+		chartVersion:    cmp.Or(a.ChartVersion, DefaultChartVersion),
+		chartRepository: cmp.Or(a.ChartRepository, DefaultChartRepository),
 		timeout:         DefaultReleaseTimeout,
 		roleName:        a.RoleName,
 		roleNamePrefix:  a.RoleNamePrefix,
-		rolePath:        or(a.RolePath, DefaultRolePath),
+		rolePath:        cmp.Or(a.RolePath, DefaultRolePath),
 		boundary:        a.RolePermissionsBoundaryArn,
 		description:     a.RoleDescription,
 		maxSession:      DefaultMaxSessionDuration,
@@ -247,7 +249,7 @@ func (s *settings) checkVerification() error {
 var quantityPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$`)
 
 func (s *settings) checkNodeAgent() error {
-	for _, k := range sortedKeys(s.nodeAgentRequests) {
+	for _, k := range slices.Sorted(maps.Keys(s.nodeAgentRequests)) {
 		v := s.nodeAgentRequests[k]
 		switch {
 		case !s.nodeAgent:
@@ -279,7 +281,7 @@ func validateTags(field string, tags map[string]string) error {
 	if len(tags) > 50 {
 		return fmt.Errorf("%s has %d tags; IAM allows at most 50", field, len(tags))
 	}
-	for _, k := range sortedKeys(tags) {
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		switch {
 		case k == "" || len(k) > 128:
 			return fmt.Errorf("%s key %q must be 1–128 characters", field, k)
@@ -307,9 +309,9 @@ func validateObjectTags(tags map[string]string) error {
 		return err
 	}
 	if len(tags) == 1 {
-		return fmt.Errorf("backupObjectTags has a single tag (%q): the AWS plugin refuses a location whose tagging has no '&' between tags, and Velero would report it Unavailable; add a second tag, such as the cluster's name", sortedKeys(tags)[0])
+		return fmt.Errorf("backupObjectTags has a single tag (%q): the AWS plugin refuses a location whose tagging has no '&' between tags, and Velero would report it Unavailable; add a second tag, such as the cluster's name", slices.Sorted(maps.Keys(tags))[0])
 	}
-	for _, k := range sortedKeys(tags) {
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		if n := len([]rune(queryEscape(k))); n > 128 {
 			return fmt.Errorf("backupObjectTags key %q is %d characters URL-encoded; the AWS plugin accepts at most 128", k, n)
 		}
@@ -318,20 +320,4 @@ func validateObjectTags(tags map[string]string) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

@@ -1,7 +1,9 @@
 package components
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -187,7 +189,7 @@ func snapshotLocations(in ValuesInput) []interface{} {
 // to S3 (the x-amz-tagging header): a URL query string, here with sorted keys.
 func taggingQuery(tags map[string]string) string {
 	parts := make([]string, 0, len(tags))
-	for _, k := range sortedKeys(tags) {
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		parts = append(parts, queryEscape(k)+"="+queryEscape(tags[k]))
 	}
 	return strings.Join(parts, "&")

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -170,7 +171,7 @@ func veleroImageTag(veleroMinorVersion int) string {
 // templates and the AWS plugin are made for that line.
 func checkVeleroTag(tag interface{}, veleroMinorVersion int) error {
 	want := veleroImageTag(veleroMinorVersion)
-	fix := fmt.Sprintf("a 1.%d patch such as %s, or drop it to install %s", veleroMinorVersion, or(want, fmt.Sprintf("v1.%d.0", veleroMinorVersion)), or(want, "the chart's appVersion"))
+	fix := fmt.Sprintf("a 1.%d patch such as %s, or drop it to install %s", veleroMinorVersion, cmp.Or(want, fmt.Sprintf("v1.%d.0", veleroMinorVersion)), cmp.Or(want, "the chart's appVersion"))
 	s, isString := tag.(string)
 	v, ok := parseVersion(s)
 	if !isString || !ok {
@@ -199,15 +200,15 @@ func pluginImage(image string, veleroMinorVersion int) (string, error) {
 		if strings.Contains(image, "@") {
 			return image, nil
 		}
-		return "", fmt.Errorf("pluginImage %q has no tag, so it would follow :latest: pin a tag such as %s", image, or(DefaultPluginRepository+":"+want, DefaultPluginImage))
+		return "", fmt.Errorf("pluginImage %q has no tag, so it would follow :latest: pin a tag such as %s", image, cmp.Or(DefaultPluginRepository+":"+want, DefaultPluginImage))
 	}
 	v, ok := parseVersion(tag)
 	if !ok {
-		return "", fmt.Errorf("pluginImage %q has tag %q, which is not a plugin version: use a tag like %s or pin by digest", image, tag, or(want, "v1.14.3"))
+		return "", fmt.Errorf("pluginImage %q has tag %q, which is not a plugin version: use a tag like %s or pin by digest", image, tag, cmp.Or(want, "v1.14.3"))
 	}
 	if v[0] != 1 || v[1]+4 != veleroMinorVersion {
 		return "", fmt.Errorf("pluginImage %q (plugin v%d.%d) does not match Velero 1.%d: the plugin compatibility table pairs Velero 1.%d with plugin v1.%d.x; use %s:%s or leave pluginImage unset",
-			image, v[0], v[1], veleroMinorVersion, veleroMinorVersion, veleroMinorVersion-4, DefaultPluginRepository, or(want, fmt.Sprintf("v1.%d.0", veleroMinorVersion-4)))
+			image, v[0], v[1], veleroMinorVersion, veleroMinorVersion, veleroMinorVersion-4, DefaultPluginRepository, cmp.Or(want, fmt.Sprintf("v1.%d.0", veleroMinorVersion-4)))
 	}
 	return image, nil
 }
