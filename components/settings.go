@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/velero-irsa/velero-irsa/components/internal/overrides"
 )
 
 // Defaults of the optional VeleroIRSAArgs fields. The Pulumi.yaml config
@@ -100,13 +102,11 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		verifyBackup:      a.VerifyBackup,
 		verifyRestore:     a.VerifyRestore,
 	}
-	if a.ValuesOverrides != nil {
-		plain, err := plainValues(a.ValuesOverrides, "valuesOverrides")
-		if err != nil {
-			return settings{}, err
-		}
-		s.overrides = plain.(map[string]interface{})
+	plain, err := overrides.Plain(a.ValuesOverrides)
+	if err != nil {
+		return settings{}, err
 	}
+	s.overrides = plain
 	if a.BackupLocationTimeoutSeconds != 0 {
 		s.locationTimeout = a.BackupLocationTimeoutSeconds
 	}
@@ -138,7 +138,8 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		s.checkVerification,
 		s.checkBucket,
 		s.checkSchedules,
-		s.checkOverrides, // after checkVersions, which picks the plugin image
+		// After checkVersions, which picks the plugin image.
+		func() error { return overrides.Check(s.overrides, s.wiring()) },
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -150,6 +151,16 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 
 // checkIdentityMode refuses an unknown mode and OIDC inputs in pod identity
 // mode, where they would be silently unused.
+// wiring is what the component sets in the chart values, for the
+// override guard.
+func (s *settings) wiring() overrides.Wiring {
+	return overrides.Wiring{
+		Namespace: s.namespace, ServiceAccount: s.serviceAccount, IRSA: s.mode == IdentityModeIRSA,
+		LocationName: s.locationName, FSGroup: s.fsGroup, NodeAgent: s.nodeAgent,
+		PluginImage: s.pluginImage, VeleroMinor: s.veleroMinor, VeleroTag: s.veleroTag,
+	}
+}
+
 func checkIdentityMode(mode string, a *VeleroIRSAArgs) error {
 	switch mode {
 	case IdentityModeIRSA:

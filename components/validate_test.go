@@ -1,9 +1,10 @@
 package components
 
 import (
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 func intPtr(i int) *int { return &i }
@@ -68,6 +69,7 @@ func TestSettingsErrors(t *testing.T) {
 		{"override namespace", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"configuration": map[string]interface{}{"namespace": "backup"}}}, `valuesOverrides.configuration.namespace backup differs from namespace "velero"`},
 		{"override locations", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"configuration": map[string]interface{}{"backupStorageLocation": []interface{}{}}}}, `valuesOverrides.configuration.backupStorageLocation: the locations are built from the component's bucket`},
 		{"override plugin replaced", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"initContainers": []interface{}{map[string]interface{}{"name": "velero-plugin-for-gcp", "image": "velero/velero-plugin-for-gcp:v1.14.0"}}}}, `valuesOverrides.initContainers replaces the init containers without the AWS plugin: include {name: velero-plugin-for-aws, image: velero/velero-plugin-for-aws:v1.14.3`},
+		{"override an Output", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"podAnnotations": map[string]interface{}{"team": pulumi.String("x").ToStringOutput()}}}, "valuesOverrides.podAnnotations.team is a pulumi.StringOutput: value overrides must be plain values (maps, lists, strings, numbers, booleans), known before anything is created"},
 		{"override dedicated arg", VeleroIRSAArgs{ValuesOverrides: map[string]interface{}{"snapshotsEnabled": false}}, `valuesOverrides.snapshotsEnabled: set it with SnapshotsEnabled instead`},
 		{"location same name", VeleroIRSAArgs{AdditionalBackupLocations: map[string]BackupLocation{"default": {Bucket: "acme-other"}}}, `additionalBackupLocations key "default" is the name of the main location`},
 		{"location bad bucket", VeleroIRSAArgs{AdditionalBackupLocations: map[string]BackupLocation{"dr": {Bucket: "s3://acme-dr"}}}, `additionalBackupLocations.dr.bucket "s3://acme-dr" is an S3 URL`},
@@ -224,33 +226,5 @@ func TestPermissionPolicyLimits(t *testing.T) {
 	size, _ := doc.Size()
 	if size > 2000 {
 		t.Errorf("default policy is %d characters; expected well under IAM's limit", size)
-	}
-}
-
-func TestMergeValues(t *testing.T) {
-	base := map[string]interface{}{
-		"a":    map[string]interface{}{"keep": 1, "replace": "x"},
-		"list": []interface{}{"base"},
-		"gone": "soon",
-	}
-	overrides := map[string]interface{}{
-		"a":    map[string]interface{}{"replace": "y", "add": true},
-		"list": []interface{}{"override"},
-		"gone": nil,
-	}
-	got := mergeValues(base, overrides)
-	want := map[string]interface{}{
-		"a":    map[string]interface{}{"keep": 1, "replace": "y", "add": true},
-		"list": []interface{}{"override"},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("mergeValues = %v, want %v", got, want)
-	}
-	if base["a"].(map[string]interface{})["replace"] != "x" || base["gone"] != "soon" {
-		t.Errorf("mergeValues changed its base: %v", base)
-	}
-	got["list"].([]interface{})[0] = "changed"
-	if overrides["list"].([]interface{})[0] != "override" {
-		t.Errorf("mergeValues shares lists with its overrides")
 	}
 }

@@ -5,13 +5,15 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/velero-irsa/velero-irsa/components/internal/overrides"
 )
 
 // The ServiceAccount annotations read by the EKS Pod Identity Webhook.
 // https://github.com/aws/amazon-eks-pod-identity-webhook#eks-walkthrough
 const (
-	roleARNAnnotation  = "eks.amazonaws.com/role-arn"
-	audienceAnnotation = "eks.amazonaws.com/audience"
+	roleARNAnnotation  = overrides.RoleARNAnnotation
+	audienceAnnotation = overrides.AudienceAnnotation
 )
 
 // identityPodAnnotation carries what the EKS Pod Identity Webhook writes
@@ -23,7 +25,7 @@ const (
 // on the old identity while the deploy reports success. It does not
 // change with the permission policy, which takes effect without a restart
 // (a restart fails the backups running at the time).
-const identityPodAnnotation = "velero-irsa/identity"
+const identityPodAnnotation = overrides.IdentityPodAnnotation
 
 // podIdentityValue is identityPodAnnotation's value, readable in a
 // preview's diff.
@@ -161,7 +163,7 @@ func HelmValues(in ValuesInput) map[string]interface{} {
 		values["schedules"] = scheduleValues(in.Schedules, in.LocationName)
 	}
 	if len(in.Overrides) > 0 {
-		values = mergeValues(values, in.Overrides)
+		values = overrides.Merge(values, in.Overrides)
 	}
 	return values
 }

@@ -166,23 +166,6 @@ func veleroImageTag(veleroMinorVersion int) string {
 	return veleroLines[veleroMinorVersion].Velero
 }
 
-// checkVeleroTag refuses a server image tag (from valuesOverrides.image.tag)
-// that is not a release of the chart's Velero line: the chart's CRDs, its
-// templates and the AWS plugin are made for that line.
-func checkVeleroTag(tag interface{}, veleroMinorVersion int) error {
-	want := veleroImageTag(veleroMinorVersion)
-	fix := fmt.Sprintf("a 1.%d patch such as %s, or drop it to install %s", veleroMinorVersion, cmp.Or(want, fmt.Sprintf("v1.%d.0", veleroMinorVersion)), cmp.Or(want, "the chart's appVersion"))
-	s, isString := tag.(string)
-	v, ok := parseVersion(s)
-	if !isString || !ok {
-		return fmt.Errorf("valuesOverrides.image.tag %v is not a Velero release tag: use %s (or pin image.digest, which the chart prefers over the tag)", tag, fix)
-	}
-	if v[0] != 1 || v[1] != veleroMinorVersion {
-		return fmt.Errorf("valuesOverrides.image.tag %q is Velero %d.%d, but the chart installs Velero 1.%d (its CRDs, templates and the AWS plugin are made for that line): use %s", s, v[0], v[1], veleroMinorVersion, fix)
-	}
-	return nil
-}
-
 // pluginImage returns the AWS plugin image to install: image when set, else
 // the plugin release made for the Velero minor version. It refuses an image
 // whose tag belongs to another Velero line. An image pinned by digest only

@@ -1,10 +1,8 @@
-package components
+package overrides
 
 import (
 	"reflect"
 	"testing"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // TestOverridesRefuseHiddenPaths covers overrides that reach Velero's pods
@@ -57,7 +55,7 @@ func TestOverridesRefuseHiddenPaths(t *testing.T) {
 			`valuesOverrides.extraVolumeMounts[0].mountPath "/etc/passwd" is a home directory, an .aws folder or /etc`},
 		{"typed annotations from Go", m{"podAnnotations": map[string]string{"eks.amazonaws.com/skip-containers": "velero"}},
 			"valuesOverrides.podAnnotations.eks.amazonaws.com/skip-containers is set"},
-		{"typed env list from Go", m{"configuration": m{"extraEnvVars": []map[string]interface{}{{"name": pulumi.String("AWS_ACCESS_KEY_ID"), "value": "AKIA"}}}},
+		{"typed env list from Go", m{"configuration": m{"extraEnvVars": []map[string]interface{}{{"name": envName("AWS_ACCESS_KEY_ID"), "value": "AKIA"}}}},
 			"valuesOverrides.configuration.extraEnvVars[0] sets AWS_ACCESS_KEY_ID"},
 		{"typed extra objects from Go", m{"extraObjects": []map[string]interface{}{bsl}},
 			"valuesOverrides.extraObjects[0] is a BackupStorageLocation"},
@@ -81,14 +79,14 @@ func TestOverridesRefuseHiddenPaths(t *testing.T) {
 			`valuesOverrides.namespace.labels[0]: backup; kubectl create token velero-server is not a label value; the chart passes it to kubectl on a command line`},
 		{"odd namespace label key (chart 12)", m{"namespace": m{"labels": m{"team=x y": "a"}}},
 			`valuesOverrides.namespace.labels.team=x y: "team=x y" is not a label key`},
-		{"an Output", m{"podAnnotations": m{"team": pulumi.String("x").ToStringOutput()}},
-			"valuesOverrides.podAnnotations.team is a pulumi.StringOutput: value overrides must be plain values (maps, lists, strings, numbers, booleans), known before anything is created"},
+		{"a struct", m{"podAnnotations": m{"team": struct{ Name string }{"x"}}},
+			"valuesOverrides.podAnnotations.team is a struct { Name string }: value overrides must be plain values (maps, lists, strings, numbers, booleans), known before anything is created"},
 		{"non-string keys", m{"podLabels": map[int]string{1: "x"}},
 			"valuesOverrides.podLabels is a map[int]string: value maps must have string keys"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			expectRefused(t, VeleroIRSAArgs{ValuesOverrides: tc.overrides}, tc.want)
+			expectRefused(t, args{ValuesOverrides: tc.overrides}, tc.want)
 		})
 	}
 }
@@ -114,9 +112,12 @@ func TestOverridesPlainCopies(t *testing.T) {
 		"configuration": m{"extraArgs": l{"--log-level=debug", "--no-color", "--features=EnableCSI"}},
 		"replicas":      int32(1),
 	}
-	s, err := newSettings(&VeleroIRSAArgs{ValuesOverrides: overrides})
+	plain, err := Plain(overrides)
+	if err == nil {
+		err = Check(plain, testWiring())
+	}
 	if err != nil {
-		t.Fatalf("newSettings refused ordinary overrides: %v", err)
+		t.Fatalf("ordinary overrides refused: %v", err)
 	}
 	want := m{
 		"nodeSelector": m{"kubernetes.io/os": "linux"},
@@ -125,11 +126,11 @@ func TestOverridesPlainCopies(t *testing.T) {
 		"replicas":     1,
 	}
 	for key, value := range want {
-		if !reflect.DeepEqual(s.overrides[key], value) {
-			t.Errorf("overrides[%q] = %#v, want the plain %#v", key, s.overrides[key], value)
+		if !reflect.DeepEqual(plain[key], value) {
+			t.Errorf("overrides[%q] = %#v, want the plain %#v", key, plain[key], value)
 		}
 	}
 	if _, typed := overrides["nodeSelector"].(map[string]string); !typed {
-		t.Errorf("newSettings changed the caller's overrides")
+		t.Errorf("Plain changed the caller's overrides")
 	}
 }

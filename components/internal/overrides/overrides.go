@@ -1,10 +1,40 @@
-package components
+package overrides
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+)
+
+// Wiring is what the component itself sets in Velero's chart values, and
+// so what no override may change or remove.
+type Wiring struct {
+	Namespace      string // Velero's namespace (the namespace argument)
+	ServiceAccount string // the only ServiceAccount the role trusts (serviceAccountName)
+	IRSA           bool   // identityMode irsa: the ServiceAccount carries the role's ARN
+	LocationName   string // the main backup location (backupLocationName)
+	FSGroup        int    // the pods' fsGroup (fsGroup)
+	NodeAgent      bool   // the node agent runs (deployNodeAgent)
+	PluginImage    string // the AWS plugin image installed
+	VeleroMinor    int    // the chart's Velero line, 1.<VeleroMinor>
+	VeleroTag      string // the server image tag set, "" for a line the component does not know
+}
+
+// Annotations the component sets on Velero's ServiceAccount and pods.
+const (
+	// RoleARNAnnotation names the role the EKS Pod Identity Webhook
+	// injects for the ServiceAccount's pods (AWS_ROLE_ARN).
+	RoleARNAnnotation = "eks.amazonaws.com/role-arn"
+	// AudienceAnnotation is the audience of the token the webhook
+	// projects, which the trust policy checks.
+	AudienceAnnotation = "eks.amazonaws.com/audience"
+	// IdentityPodAnnotation carries the identity mode, role ARN and
+	// audience on the pod templates, so that a change restarts the pods.
+	IdentityPodAnnotation = "velero-irsa/identity"
 )
 
 // Value overrides let users set anything the chart offers (resources,
@@ -20,10 +50,13 @@ var dedicatedArgs = map[string]string{
 	"schedules":        "Schedules",
 }
 
-// checkOverrides refuses overrides that would break the identity wiring or
-// desynchronise the values from the IAM policy, saying why.
-func (s *settings) checkOverrides() error {
-	o := s.overrides
+// Check returns the first override of values (plain values, as Plain
+// makes them) that would give Velero's pods another identity, break the
+// wiring w describes or desynchronise the values from the IAM policy. The
+// error names the value's path under valuesOverrides, the reason and the
+// fix.
+func Check(values map[string]interface{}, w Wiring) error {
+	o := values
 	if o == nil {
 		return nil
 	}
@@ -47,23 +80,23 @@ func (s *settings) checkOverrides() error {
 	if err := checkNamespaceLabels(o); err != nil {
 		return err
 	}
-	if v, ok := lookup(o, "serviceAccount", "server", "name"); ok && v != s.serviceAccount {
-		return fmt.Errorf("valuesOverrides.serviceAccount.server.name %v differs from serviceAccountName %q, the only ServiceAccount the role trusts: set serviceAccountName instead", v, s.serviceAccount)
+	if v, ok := lookup(o, "serviceAccount", "server", "name"); ok && v != w.ServiceAccount {
+		return fmt.Errorf("valuesOverrides.serviceAccount.server.name %v differs from serviceAccountName %q, the only ServiceAccount the role trusts: set serviceAccountName instead", v, w.ServiceAccount)
 	}
 	if v, ok := lookup(o, "serviceAccount", "server", "create"); ok && v != true {
-		return fmt.Errorf("valuesOverrides.serviceAccount.server.create is %v: the chart would not render Velero's ServiceAccount, so nothing vouches for its annotations (one naming another role overrides the component's) and the pods could run as another identity; drop it, the component creates %q", v, s.serviceAccount)
+		return fmt.Errorf("valuesOverrides.serviceAccount.server.create is %v: the chart would not render Velero's ServiceAccount, so nothing vouches for its annotations (one naming another role overrides the component's) and the pods could run as another identity; drop it, the component creates %q", v, w.ServiceAccount)
 	}
 	if annotations, ok := lookup(o, "serviceAccount", "server", "annotations"); ok {
 		m, isMap := annotations.(map[string]interface{})
-		if !isMap && s.mode == IdentityModeIRSA {
-			return fmt.Errorf("valuesOverrides.serviceAccount.server.annotations must be a map: replacing it would drop %s, which IRSA needs", roleARNAnnotation)
+		if !isMap && w.IRSA {
+			return fmt.Errorf("valuesOverrides.serviceAccount.server.annotations must be a map: replacing it would drop %s, which IRSA needs", RoleARNAnnotation)
 		}
-		if _, set := m[roleARNAnnotation]; set {
-			return fmt.Errorf("valuesOverrides.serviceAccount.server.annotations sets %s, which the component sets to its role's ARN", roleARNAnnotation)
+		if _, set := m[RoleARNAnnotation]; set {
+			return fmt.Errorf("valuesOverrides.serviceAccount.server.annotations sets %s, which the component sets to its role's ARN", RoleARNAnnotation)
 		}
 	}
-	if v, ok := lookup(o, "configuration", "namespace"); ok && v != s.namespace {
-		return fmt.Errorf("valuesOverrides.configuration.namespace %v differs from namespace %q, where the backup location lives: set namespace instead", v, s.namespace)
+	if v, ok := lookup(o, "configuration", "namespace"); ok && v != w.Namespace {
+		return fmt.Errorf("valuesOverrides.configuration.namespace %v differs from namespace %q, where the backup location lives: set namespace instead", v, w.Namespace)
 	}
 	if _, ok := o["backupsEnabled"]; ok {
 		return fmt.Errorf("valuesOverrides.backupsEnabled: the component registers the backup locations itself and waits for Velero to validate them, so the chart must render none; drop it")
@@ -73,17 +106,17 @@ func (s *settings) checkOverrides() error {
 			return fmt.Errorf("valuesOverrides.configuration.%s: the locations are built from the component's bucket, prefix and region so that the IAM policy covers them; use those arguments", key)
 		}
 	}
-	if err := s.checkWiringKept(); err != nil {
+	if err := w.checkWiringKept(o); err != nil {
 		return err
 	}
 	if tag, ok := lookup(o, "image", "tag"); ok {
-		if err := checkVeleroTag(tag, s.veleroMinor); err != nil {
+		if err := checkVeleroTag(tag, w.VeleroMinor, w.VeleroTag); err != nil {
 			return err
 		}
 	}
 	if v, ok := o["initContainers"]; ok {
-		if !hasPlugin(v, s.pluginImage) {
-			return fmt.Errorf("valuesOverrides.initContainers replaces the init containers without the AWS plugin: include {name: velero-plugin-for-aws, image: %s, volumeMounts: [{mountPath: /target, name: plugins}]} and add your plugins after it, or set pluginImage", s.pluginImage)
+		if !hasPlugin(v, w.PluginImage) {
+			return fmt.Errorf("valuesOverrides.initContainers replaces the init containers without the AWS plugin: include {name: velero-plugin-for-aws, image: %s, volumeMounts: [{mountPath: /target, name: plugins}]} and add your plugins after it, or set pluginImage", w.PluginImage)
 		}
 	}
 	return nil
@@ -104,25 +137,25 @@ type wiredValue struct {
 // credentials.useSecret false the chart mounts a credentials file (and the
 // AWS plugin drops the role's token), without serviceAccount.server the
 // ServiceAccount loses the role annotation and its trusted name.
-func (s *settings) wiredValues() []wiredValue {
+func (w Wiring) wiredValues() []wiredValue {
 	list := []wiredValue{
 		{[]string{"credentials", "useSecret"}, "false keeps the chart from mounting a credentials file, which makes the AWS plugin drop the role's token"},
 		{[]string{"serviceAccount", "server", "create"}, "true makes the chart render the ServiceAccount the role trusts"},
-		{[]string{"serviceAccount", "server", "name"}, fmt.Sprintf("%q is the only ServiceAccount the role trusts, set with serviceAccountName", s.serviceAccount)},
+		{[]string{"serviceAccount", "server", "name"}, fmt.Sprintf("%q is the only ServiceAccount the role trusts, set with serviceAccountName", w.ServiceAccount)},
 		{[]string{"podSecurityContext", "fsGroup"}, "it makes the projected token readable by Velero's non-root user, set with fsGroup"},
-		{[]string{"podAnnotations", identityPodAnnotation}, "it restarts Velero's pods when the role, audience or identity mode changes, so none keeps the old identity"},
+		{[]string{"podAnnotations", IdentityPodAnnotation}, "it restarts Velero's pods when the role, audience or identity mode changes, so none keeps the old identity"},
 		{[]string{"configuration", "backupStorageLocation"}, "the component registers the backup locations itself; the chart's list must stay empty"},
 		{[]string{"configuration", "volumeSnapshotLocation"}, "the snapshot location follows snapshotsEnabled and region, which the IAM policy covers"},
-		{[]string{"configuration", "defaultBackupStorageLocation"}, fmt.Sprintf("%q, the main location, is the one the server marks default, set with backupLocationName", s.locationName)},
+		{[]string{"configuration", "defaultBackupStorageLocation"}, fmt.Sprintf("%q, the main location, is the one the server marks default, set with backupLocationName", w.LocationName)},
 		{[]string{"backupsEnabled"}, "false keeps the chart from rendering backup locations the component does not validate"},
 	}
-	if s.veleroTag != "" {
-		list = append(list, wiredValue{[]string{"image", "tag"}, fmt.Sprintf("%s is the newest known patch of the chart's Velero line, set so its fixes are installed; a tag of your own from that line is accepted", s.veleroTag)})
+	if w.VeleroTag != "" {
+		list = append(list, wiredValue{[]string{"image", "tag"}, fmt.Sprintf("%s is the newest known patch of the chart's Velero line, set so its fixes are installed; a tag of your own from that line is accepted", w.VeleroTag)})
 	}
-	if s.mode == IdentityModeIRSA {
-		list = append(list, wiredValue{[]string{"serviceAccount", "server", "annotations"}, "they carry " + roleARNAnnotation + ", which IRSA needs"})
+	if w.IRSA {
+		list = append(list, wiredValue{[]string{"serviceAccount", "server", "annotations"}, "they carry " + RoleARNAnnotation + ", which IRSA needs"})
 	}
-	if s.nodeAgent {
+	if w.NodeAgent {
 		list = append(list, wiredValue{[]string{"nodeAgent", "podSecurityContext", "fsGroup"}, "it makes the projected token readable in the node agent pods, set with fsGroup"})
 	}
 	return list
@@ -130,30 +163,30 @@ func (s *settings) wiredValues() []wiredValue {
 
 // checkWiringKept refuses overrides that remove a wired value, or change
 // one that has an argument of its own.
-func (s *settings) checkWiringKept() error {
-	for _, w := range s.wiredValues() {
-		at, removed := removedBy(s.overrides, w.path)
+func (w Wiring) checkWiringKept(o map[string]interface{}) error {
+	for _, wired := range w.wiredValues() {
+		at, removed := removedBy(o, wired.path)
 		if !removed {
 			continue
 		}
 		fix := "drop the null"
-		if at != strings.Join(w.path, ".") {
+		if at != strings.Join(wired.path, ".") {
 			fix = "set the keys you need inside it instead of replacing it"
 		}
-		v, _ := lookup(s.overrides, strings.Split(at, ".")...)
-		return fmt.Errorf("valuesOverrides.%s is %s, which removes %s, a value the component sets (%s): %s", at, describe(v), strings.Join(w.path, "."), w.why, fix)
+		v, _ := lookup(o, strings.Split(at, ".")...)
+		return fmt.Errorf("valuesOverrides.%s is %s, which removes %s, a value the component sets (%s): %s", at, describe(v), strings.Join(wired.path, "."), wired.why, fix)
 	}
-	if v, ok := lookup(s.overrides, "podAnnotations", identityPodAnnotation); ok {
-		return fmt.Errorf("valuesOverrides.podAnnotations.%s is %v: the component sets it to the identity mode, role ARN and audience, so that Velero's pods restart when they change; drop it", identityPodAnnotation, v)
+	if v, ok := lookup(o, "podAnnotations", IdentityPodAnnotation); ok {
+		return fmt.Errorf("valuesOverrides.podAnnotations.%s is %v: the component sets it to the identity mode, role ARN and audience, so that Velero's pods restart when they change; drop it", IdentityPodAnnotation, v)
 	}
-	if v, ok := lookup(s.overrides, "podSecurityContext", "fsGroup"); ok && !sameInt(v, s.fsGroup) {
+	if v, ok := lookup(o, "podSecurityContext", "fsGroup"); ok && !sameInt(v, w.FSGroup) {
 		return fmt.Errorf("valuesOverrides.podSecurityContext.fsGroup is %v: set fsGroup instead, so the node agent gets the same group", v)
 	}
-	if v, ok := lookup(s.overrides, "nodeAgent", "podSecurityContext", "fsGroup"); ok && !sameInt(v, s.fsGroup) {
+	if v, ok := lookup(o, "nodeAgent", "podSecurityContext", "fsGroup"); ok && !sameInt(v, w.FSGroup) {
 		return fmt.Errorf("valuesOverrides.nodeAgent.podSecurityContext.fsGroup is %v: set fsGroup instead, so the server gets the same group", v)
 	}
-	if v, ok := lookup(s.overrides, "configuration", "defaultBackupStorageLocation"); ok && v != s.locationName {
-		return fmt.Errorf("valuesOverrides.configuration.defaultBackupStorageLocation is %v: the default location is the main one, %q, which the component registers and validates; set backupLocationName instead", v, s.locationName)
+	if v, ok := lookup(o, "configuration", "defaultBackupStorageLocation"); ok && v != w.LocationName {
+		return fmt.Errorf("valuesOverrides.configuration.defaultBackupStorageLocation is %v: the default location is the main one, %q, which the component registers and validates; set backupLocationName instead", v, w.LocationName)
 	}
 	return nil
 }
@@ -234,10 +267,10 @@ func lookup(m map[string]interface{}, path ...string) (interface{}, bool) {
 	return cur, true
 }
 
-// mergeValues returns base with overrides merged in, deeply for maps; any
+// Merge returns base with overrides merged in, deeply for maps; any
 // other override value (lists included) replaces the base value, and a nil
 // override removes the key, as Helm does with null. Neither input is changed.
-func mergeValues(base, overrides map[string]interface{}) map[string]interface{} {
+func Merge(base, overrides map[string]interface{}) map[string]interface{} {
 	out := make(map[string]interface{}, len(base)+len(overrides))
 	for k, v := range base {
 		out[k] = v
@@ -250,7 +283,7 @@ func mergeValues(base, overrides map[string]interface{}) map[string]interface{} 
 		bm, baseIsMap := out[k].(map[string]interface{})
 		om, overrideIsMap := v.(map[string]interface{})
 		if baseIsMap && overrideIsMap {
-			out[k] = mergeValues(bm, om)
+			out[k] = Merge(bm, om)
 			continue
 		}
 		out[k] = deepCopy(v)
@@ -261,7 +294,7 @@ func mergeValues(base, overrides map[string]interface{}) map[string]interface{} 
 func deepCopy(v interface{}) interface{} {
 	switch x := v.(type) {
 	case map[string]interface{}:
-		return mergeValues(nil, x)
+		return Merge(nil, x)
 	case []interface{}:
 		out := make([]interface{}, len(x))
 		for i, item := range x {
@@ -271,3 +304,25 @@ func deepCopy(v interface{}) interface{} {
 	}
 	return v
 }
+
+// checkVeleroTag refuses a server image tag (valuesOverrides.image.tag)
+// that is not a release of the chart's Velero line, 1.<minor>: the chart's
+// CRDs, its templates and the AWS plugin are made for that line. newest is
+// the line's newest known patch, "" if the component knows none.
+func checkVeleroTag(tag interface{}, minor int, newest string) error {
+	fix := fmt.Sprintf("a 1.%d patch such as %s, or drop it to install %s", minor, cmp.Or(newest, fmt.Sprintf("v1.%d.0", minor)), cmp.Or(newest, "the chart's appVersion"))
+	s, isString := tag.(string)
+	m := releaseTag.FindStringSubmatch(s)
+	if !isString || m == nil {
+		return fmt.Errorf("valuesOverrides.image.tag %v is not a Velero release tag: use %s (or pin image.digest, which the chart prefers over the tag)", tag, fix)
+	}
+	major, _ := strconv.Atoi(m[1])
+	line, _ := strconv.Atoi(m[2])
+	if major != 1 || line != minor {
+		return fmt.Errorf("valuesOverrides.image.tag %q is Velero %d.%d, but the chart installs Velero 1.%d (its CRDs, templates and the AWS plugin are made for that line): use %s", s, major, line, minor, fix)
+	}
+	return nil
+}
+
+// releaseTag is a release version, "v1.18.3" or "1.18.3".
+var releaseTag = regexp.MustCompile(`^v?([0-9]+)\.([0-9]+)\.([0-9]+)$`)

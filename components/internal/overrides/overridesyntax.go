@@ -1,4 +1,4 @@
-package components
+package overrides
 
 import (
 	"fmt"
@@ -43,6 +43,21 @@ func writtenWithToYaml(path []string) bool {
 		return path[2] == "data"
 	}
 	return false
+}
+
+// Plain copies the overrides into plain maps, lists and scalars (the
+// shapes Check walks and Helm renders), refusing anything else (an Output,
+// a struct, a function) with its path under valuesOverrides. The caller's
+// values are not changed.
+func Plain(overrides map[string]interface{}) (map[string]interface{}, error) {
+	if overrides == nil {
+		return nil, nil
+	}
+	plain, err := plainValues(overrides, "valuesOverrides")
+	if err != nil {
+		return nil, err
+	}
+	return plain.(map[string]interface{}), nil
 }
 
 // plainValues copies valuesOverrides into plain maps, lists and scalars,

@@ -1,28 +1,6 @@
-package components
+package overrides
 
-import (
-	"strings"
-	"testing"
-)
-
-// m and l keep the override tables below readable.
-type m = map[string]interface{}
-type l = []interface{}
-
-func env(name string) m { return m{"name": name, "value": "x"} }
-
-// expectRefused fails unless newSettings refuses args with an error
-// containing want.
-func expectRefused(t *testing.T, args VeleroIRSAArgs, want string) {
-	t.Helper()
-	_, err := newSettings(&args)
-	if err == nil {
-		t.Fatalf("newSettings accepted overrides %v; want error containing %q", args.ValuesOverrides, want)
-	}
-	if !strings.Contains(err.Error(), want) {
-		t.Errorf("error = %q\nwant it to contain %q", err, want)
-	}
-}
+import "testing"
 
 // TestOverridesRefuseCredentials has one case per chart value that can put
 // AWS credentials into a Velero pod, in every shape the accepted charts take.
@@ -98,7 +76,7 @@ func TestOverridesRefuseCredentials(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			expectRefused(t, VeleroIRSAArgs{ValuesOverrides: tc.overrides}, tc.want)
+			expectRefused(t, args{ValuesOverrides: tc.overrides}, tc.want)
 		})
 	}
 }
@@ -124,8 +102,8 @@ func TestOverridesKeepOrdinaryValues(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := newSettings(&VeleroIRSAArgs{ValuesOverrides: tc.overrides}); err != nil {
-				t.Errorf("newSettings refused ordinary overrides: %v", err)
+			if err := check(args{ValuesOverrides: tc.overrides}); err != nil {
+				t.Errorf("ordinary overrides refused: %v", err)
 			}
 		})
 	}
@@ -144,40 +122,40 @@ func awsPlugin() m {
 func TestOverridesKeepWiring(t *testing.T) {
 	cases := []struct {
 		name string
-		args VeleroIRSAArgs
+		args args
 		want string
 	}{
-		{"credentials null", VeleroIRSAArgs{ValuesOverrides: m{"credentials": nil}},
+		{"credentials null", args{ValuesOverrides: m{"credentials": nil}},
 			"valuesOverrides.credentials is null, which removes credentials.useSecret, a value the component sets (false keeps the chart from mounting a credentials file, which makes the AWS plugin drop the role's token): set the keys you need inside it instead of replacing it"},
-		{"credentials a string", VeleroIRSAArgs{ValuesOverrides: m{"credentials": "none"}},
+		{"credentials a string", args{ValuesOverrides: m{"credentials": "none"}},
 			"valuesOverrides.credentials is a string, which removes credentials.useSecret"},
-		{"service accounts null", VeleroIRSAArgs{ValuesOverrides: m{"serviceAccount": nil}},
+		{"service accounts null", args{ValuesOverrides: m{"serviceAccount": nil}},
 			"valuesOverrides.serviceAccount is null, which removes serviceAccount.server.create, a value the component sets (true makes the chart render the ServiceAccount the role trusts)"},
-		{"server account null", VeleroIRSAArgs{ValuesOverrides: m{"serviceAccount": m{"server": nil}}},
+		{"server account null", args{ValuesOverrides: m{"serviceAccount": m{"server": nil}}},
 			"valuesOverrides.serviceAccount.server is null, which removes serviceAccount.server.create"},
-		{"server account null, pod identity", VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity, ValuesOverrides: m{"serviceAccount": m{"server": nil}}},
+		{"server account null, pod identity", args{IdentityMode: "podIdentity", ValuesOverrides: m{"serviceAccount": m{"server": nil}}},
 			"valuesOverrides.serviceAccount.server is null, which removes serviceAccount.server.create"},
-		{"configuration null", VeleroIRSAArgs{ValuesOverrides: m{"configuration": nil}},
+		{"configuration null", args{ValuesOverrides: m{"configuration": nil}},
 			"valuesOverrides.configuration is null, which removes configuration.backupStorageLocation, a value the component sets (the component registers the backup locations itself; the chart's list must stay empty)"},
-		{"pod security context null", VeleroIRSAArgs{ValuesOverrides: m{"podSecurityContext": nil}},
+		{"pod security context null", args{ValuesOverrides: m{"podSecurityContext": nil}},
 			`valuesOverrides.podSecurityContext is null, which removes podSecurityContext.fsGroup, a value the component sets (it makes the projected token readable by Velero's non-root user, set with fsGroup): set the keys you need inside it instead of replacing it`},
-		{"fsGroup null", VeleroIRSAArgs{ValuesOverrides: m{"podSecurityContext": m{"fsGroup": nil}}},
+		{"fsGroup null", args{ValuesOverrides: m{"podSecurityContext": m{"fsGroup": nil}}},
 			"valuesOverrides.podSecurityContext.fsGroup is null, which removes podSecurityContext.fsGroup, a value the component sets (it makes the projected token readable by Velero's non-root user, set with fsGroup): drop the null"},
-		{"fsGroup changed", VeleroIRSAArgs{ValuesOverrides: m{"podSecurityContext": m{"fsGroup": 1000}}},
+		{"fsGroup changed", args{ValuesOverrides: m{"podSecurityContext": m{"fsGroup": 1000}}},
 			"valuesOverrides.podSecurityContext.fsGroup is 1000: set fsGroup instead, so the node agent gets the same group"},
-		{"node agent security context null", VeleroIRSAArgs{DeployNodeAgent: true, ValuesOverrides: m{"nodeAgent": m{"podSecurityContext": nil}}},
+		{"node agent security context null", args{DeployNodeAgent: true, ValuesOverrides: m{"nodeAgent": m{"podSecurityContext": nil}}},
 			"valuesOverrides.nodeAgent.podSecurityContext is null, which removes nodeAgent.podSecurityContext.fsGroup"},
-		{"node agent fsGroup changed", VeleroIRSAArgs{DeployNodeAgent: true, ValuesOverrides: m{"nodeAgent": m{"podSecurityContext": m{"fsGroup": 0}}}},
+		{"node agent fsGroup changed", args{DeployNodeAgent: true, ValuesOverrides: m{"nodeAgent": m{"podSecurityContext": m{"fsGroup": 0}}}},
 			"valuesOverrides.nodeAgent.podSecurityContext.fsGroup is 0: set fsGroup instead"},
-		{"rollout annotation set", VeleroIRSAArgs{ValuesOverrides: m{"podAnnotations": m{"velero-irsa/identity": "pinned"}}},
+		{"rollout annotation set", args{ValuesOverrides: m{"podAnnotations": m{"velero-irsa/identity": "pinned"}}},
 			"valuesOverrides.podAnnotations.velero-irsa/identity is pinned: the component sets it to the identity mode, role ARN and audience, so that Velero's pods restart when they change; drop it"},
-		{"pod annotations null", VeleroIRSAArgs{ValuesOverrides: m{"podAnnotations": nil}},
+		{"pod annotations null", args{ValuesOverrides: m{"podAnnotations": nil}},
 			"valuesOverrides.podAnnotations is null, which removes podAnnotations.velero-irsa/identity, a value the component sets (it restarts Velero's pods when the role, audience or identity mode changes, so none keeps the old identity)"},
-		{"another default location flag", VeleroIRSAArgs{ValuesOverrides: m{"configuration": m{"extraArgs": l{"--log-level=debug", "--default-backup-storage-location=legacy"}}}},
+		{"another default location flag", args{ValuesOverrides: m{"configuration": m{"extraArgs": l{"--log-level=debug", "--default-backup-storage-location=legacy"}}}},
 			`valuesOverrides.configuration.extraArgs[1] is "--default-backup-storage-location=legacy": the default location is the main one, which the component registers and validates; set backupLocationName instead`},
-		{"another default location", VeleroIRSAArgs{ValuesOverrides: m{"configuration": m{"defaultBackupStorageLocation": "legacy"}}},
+		{"another default location", args{ValuesOverrides: m{"configuration": m{"defaultBackupStorageLocation": "legacy"}}},
 			`valuesOverrides.configuration.defaultBackupStorageLocation is legacy: the default location is the main one, "default", which the component registers and validates; set backupLocationName instead`},
-		{"ServiceAccount not created, trusted name", VeleroIRSAArgs{ValuesOverrides: m{"serviceAccount": m{"server": m{"create": false, "name": "velero-server"}}}},
+		{"ServiceAccount not created, trusted name", args{ValuesOverrides: m{"serviceAccount": m{"server": m{"create": false, "name": "velero-server"}}}},
 			`valuesOverrides.serviceAccount.server.create is false: the chart would not render Velero's ServiceAccount, so nothing vouches for its annotations (one naming another role overrides the component's) and the pods could run as another identity; drop it, the component creates "velero-server"`},
 	}
 	for _, tc := range cases {
@@ -190,18 +168,18 @@ func TestOverridesKeepWiring(t *testing.T) {
 func TestOverridesMayRestateWiring(t *testing.T) {
 	cases := []struct {
 		name string
-		args VeleroIRSAArgs
+		args args
 	}{
-		{"fsGroup as decoded from YAML", VeleroIRSAArgs{DeployNodeAgent: true, ValuesOverrides: m{"podSecurityContext": m{"fsGroup": 65534.0, "runAsNonRoot": true}, "nodeAgent": m{"podSecurityContext": m{"fsGroup": 65534}}}}},
-		{"main location as default", VeleroIRSAArgs{BackupLocationName: "primary", ValuesOverrides: m{"configuration": m{"defaultBackupStorageLocation": "primary", "features": "EnableCSI"}}}},
-		{"node agent map null without the node agent", VeleroIRSAArgs{ValuesOverrides: m{"nodeAgent": nil}}},
-		{"node agent resources null", VeleroIRSAArgs{DeployNodeAgent: true, ValuesOverrides: m{"nodeAgent": m{"resources": nil}}}},
-		{"annotations null under pod identity", VeleroIRSAArgs{IdentityMode: IdentityModePodIdentity, ValuesOverrides: m{"serviceAccount": m{"server": m{"annotations": nil, "labels": m{"team": "platform"}}}}}},
+		{"fsGroup as decoded from YAML", args{DeployNodeAgent: true, ValuesOverrides: m{"podSecurityContext": m{"fsGroup": 65534.0, "runAsNonRoot": true}, "nodeAgent": m{"podSecurityContext": m{"fsGroup": 65534}}}}},
+		{"main location as default", args{BackupLocationName: "primary", ValuesOverrides: m{"configuration": m{"defaultBackupStorageLocation": "primary", "features": "EnableCSI"}}}},
+		{"node agent map null without the node agent", args{ValuesOverrides: m{"nodeAgent": nil}}},
+		{"node agent resources null", args{DeployNodeAgent: true, ValuesOverrides: m{"nodeAgent": m{"resources": nil}}}},
+		{"annotations null under pod identity", args{IdentityMode: "podIdentity", ValuesOverrides: m{"serviceAccount": m{"server": m{"annotations": nil, "labels": m{"team": "platform"}}}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := newSettings(&tc.args); err != nil {
-				t.Errorf("newSettings refused overrides %v: %v", tc.args.ValuesOverrides, err)
+			if err := check(tc.args); err != nil {
+				t.Errorf("overrides %v refused: %v", tc.args.ValuesOverrides, err)
 			}
 		})
 	}
