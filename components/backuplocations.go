@@ -265,3 +265,15 @@ func registerObject(ctx *pulumi.Context, kind, name string, object pulumi.Output
 		field(func(o veleroObject) map[string]interface{} { return o.Spec }),
 		opts...)
 }
+
+// checkVerification bounds the wait on Velero's verdict and refuses a
+// verification backup that Velero could not take.
+func (s *settings) checkVerification() error {
+	if s.locationTimeout < minLocationTimeout || s.locationTimeout > maxLocationTimeout {
+		return fmt.Errorf("backupLocationTimeoutSeconds %d is out of range: use %d–%d (default %d); Velero validates a location at start and then every minute", s.locationTimeout, minLocationTimeout, maxLocationTimeout, DefaultLocationTimeout)
+	}
+	if s.verifyBackup && s.accessMode == "ReadOnly" {
+		return fmt.Errorf("verifyBackup is true but backupAccessMode is ReadOnly: Velero takes no backups into a read-only location; turn verifyBackup off or make the location ReadWrite")
+	}
+	return nil
+}

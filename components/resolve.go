@@ -3,6 +3,7 @@ package components
 import (
 	"cmp"
 	"fmt"
+	"strings"
 
 	"github.com/velero-irsa/velero-irsa/components/internal/iampolicy"
 )
@@ -206,4 +207,15 @@ func roleDescription(s settings, cluster string) string {
 		how = "EKS Pod Identity"
 	}
 	return fmt.Sprintf("Velero backups of EKS cluster %s (%s for %s/%s)", cluster, how, s.namespace, s.serviceAccount)
+}
+
+// defaultRoleNamePrefix is "<cluster>-velero-", cut to IAM's prefix length.
+// The unique suffix keeps roles of same-named clusters in other regions of
+// one account apart.
+func defaultRoleNamePrefix(cluster string) string {
+	const suffix = "-velero-"
+	if max := maxRoleNamePrefix - len(suffix); len(cluster) > max {
+		cluster = strings.TrimRight(cluster[:max], "-_")
+	}
+	return cluster + suffix
 }

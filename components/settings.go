@@ -244,18 +244,6 @@ func (s *settings) checkRole() error {
 	return nil
 }
 
-// checkVerification bounds the wait on Velero's verdict and refuses a
-// verification backup that Velero could not take.
-func (s *settings) checkVerification() error {
-	if s.locationTimeout < minLocationTimeout || s.locationTimeout > maxLocationTimeout {
-		return fmt.Errorf("backupLocationTimeoutSeconds %d is out of range: use %d–%d (default %d); Velero validates a location at start and then every minute", s.locationTimeout, minLocationTimeout, maxLocationTimeout, DefaultLocationTimeout)
-	}
-	if s.verifyBackup && s.accessMode == "ReadOnly" {
-		return fmt.Errorf("verifyBackup is true but backupAccessMode is ReadOnly: Velero takes no backups into a read-only location; turn verifyBackup off or make the location ReadWrite")
-	}
-	return nil
-}
-
 // Resource quantities as Kubernetes writes them: 500m, 0.5, 512Mi, 1G.
 var quantityPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$`)
 
@@ -269,65 +257,6 @@ func (s *settings) checkNodeAgent() error {
 			return fmt.Errorf("nodeAgentRequests key %q is not a resource: use cpu and memory", k)
 		case !quantityPattern.MatchString(v):
 			return fmt.Errorf("nodeAgentRequests.%s %q is not a Kubernetes quantity: write it like 500m (cpu) or 512Mi (memory)", k, v)
-		}
-	}
-	return nil
-}
-
-// defaultRoleNamePrefix is "<cluster>-velero-", cut to IAM's prefix length.
-// The unique suffix keeps roles of same-named clusters in other regions of
-// one account apart.
-func defaultRoleNamePrefix(cluster string) string {
-	const suffix = "-velero-"
-	if max := maxRoleNamePrefix - len(suffix); len(cluster) > max {
-		cluster = strings.TrimRight(cluster[:max], "-_")
-	}
-	return cluster + suffix
-}
-
-// validateTags checks IAM tag limits: at most 50 tags, keys up to 128 and
-// values up to 256 characters, no aws: prefix.
-// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html#id_tags_rules_creating
-func validateTags(field string, tags map[string]string) error {
-	if len(tags) > 50 {
-		return fmt.Errorf("%s has %d tags; IAM allows at most 50", field, len(tags))
-	}
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		switch {
-		case k == "" || len(k) > 128:
-			return fmt.Errorf("%s key %q must be 1–128 characters", field, k)
-		case strings.HasPrefix(strings.ToLower(k), "aws:"):
-			return fmt.Errorf("%s key %q uses the aws: prefix, which AWS reserves", field, k)
-		case len(tags[k]) > 256:
-			return fmt.Errorf("%s value of %q is %d characters; at most 256", field, k, len(tags[k]))
-		}
-	}
-	return nil
-}
-
-// validateObjectTags checks S3 object tag limits (at most 10 tags, keys up
-// to 128 and values up to 256 characters) and what the AWS plugin accepts
-// in a location's config.tagging: it splits the value on '&' and refuses it
-// when that gives a single part, so one tag alone makes the location
-// Unavailable, and it limits each URL-encoded key to 128 and value to 248
-// characters (CheckTags in velero-plugin-for-aws v1.14.3, helpers.go).
-// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html
-func validateObjectTags(tags map[string]string) error {
-	if len(tags) > 10 {
-		return fmt.Errorf("backupObjectTags has %d tags; S3 allows at most 10 per object", len(tags))
-	}
-	if err := validateTags("backupObjectTags", tags); err != nil {
-		return err
-	}
-	if len(tags) == 1 {
-		return fmt.Errorf("backupObjectTags has a single tag (%q): the AWS plugin refuses a location whose tagging has no '&' between tags, and Velero would report it Unavailable; add a second tag, such as the cluster's name", slices.Sorted(maps.Keys(tags))[0])
-	}
-	for _, k := range slices.Sorted(maps.Keys(tags)) {
-		if n := len([]rune(queryEscape(k))); n > 128 {
-			return fmt.Errorf("backupObjectTags key %q is %d characters URL-encoded; the AWS plugin accepts at most 128", k, n)
-		}
-		if n := len([]rune(queryEscape(tags[k]))); n > 248 {
-			return fmt.Errorf("backupObjectTags value of %q is %d characters URL-encoded; the AWS plugin accepts at most 248", k, n)
 		}
 	}
 	return nil
