@@ -145,7 +145,10 @@ type VeleroIRSAArgs struct {
 	// nodeSelector, tolerations, metrics, an image registry mirror, more
 	// plugins. Overrides that would break the identity wiring are refused:
 	// credentials.useSecret true, another ServiceAccount name or namespace,
-	// serviceAccount.server.create false, the role annotation, the
+	// serviceAccount.server.create false, the ServiceAccount annotations
+	// eks.amazonaws.com/role-arn and eks.amazonaws.com/audience (set with
+	// tokenAudience; the webhook's token-expiration and
+	// sts-regional-endpoints annotations stay allowed), the
 	// velero-irsa/identity pod annotation, initContainers without the AWS
 	// plugin, the backup and snapshot locations (backupsEnabled, another
 	// configuration.defaultBackupStorageLocation included, as the component
