@@ -235,10 +235,11 @@ func TestReadmeTypeScriptExample(t *testing.T) {
 	}
 }
 
-// TestReadmeYAMLExample keeps the README's Pulumi YAML snippet a part of the
-// whole example program in components/plugin/examples/yaml.
-func TestReadmeYAMLExample(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+// TestOtherLanguagesYAMLExample keeps the Pulumi YAML snippet in
+// docs/other-languages.md a part of the whole example program in
+// components/plugin/examples/yaml.
+func TestOtherLanguagesYAMLExample(t *testing.T) {
+	readme, err := os.ReadFile("docs/other-languages.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,11 +250,11 @@ func TestReadmeYAMLExample(t *testing.T) {
 	const marker = "<!-- example: components/plugin/examples/yaml/Pulumi.yaml -->\n```yaml\n"
 	start := strings.Index(string(readme), marker)
 	if start < 0 {
-		t.Fatal("README has no Pulumi YAML example marker")
+		t.Fatal("docs/other-languages.md has no Pulumi YAML example marker")
 	}
 	snippet := string(readme)[start+len(marker):]
 	snippet = snippet[:strings.Index(snippet, "```")]
 	if !strings.Contains(string(example), snippet) {
-		t.Errorf("README's Pulumi YAML snippet is not part of components/plugin/examples/yaml/Pulumi.yaml; copy it from there")
+		t.Errorf("the Pulumi YAML snippet in docs/other-languages.md is not part of components/plugin/examples/yaml/Pulumi.yaml; copy it from there")
 	}
 }
