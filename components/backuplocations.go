@@ -177,18 +177,24 @@ func verificationWiring(r resolved, roleARN string, s settings) (string, error) 
 func verificationBackup(r resolved, wiring string, s settings) veleroObject {
 	metadata := awaitedMetadata("", s.namespace, backupCompleted, s.locationTimeout)
 	metadata["labels"].(map[string]interface{})[wiringLabel] = wiring
-	return veleroObject{
-		Metadata: metadata,
-		Spec: map[string]interface{}{
-			"includedNamespaces":       []interface{}{s.namespace},
-			"includeClusterResources":  false,
-			"storageLocation":          r.locations[0].Name,
-			"snapshotVolumes":          false,
-			"defaultVolumesToFsBackup": false,
-			"snapshotMoveData":         false,
-			"ttl":                      verificationTTL,
-		},
+	spec := map[string]interface{}{
+		"includedNamespaces":       []interface{}{s.namespace},
+		"includeClusterResources":  false,
+		"storageLocation":          r.locations[0].Name,
+		"snapshotVolumes":          false,
+		"defaultVolumesToFsBackup": false,
+		"snapshotMoveData":         false,
+		"ttl":                      verificationTTL,
 	}
+	if s.verifyRestore {
+		// Velero restores every DataUpload a backup holds whatever the
+		// restore's filters say (resourceMustHave in pkg/restore/restore.go,
+		// Velero 1.18.3), and the DataUploads of data-mover backups live in
+		// Velero's namespace: a backup the drill restores must hold none,
+		// or the drill would restore more than the canary.
+		spec["excludedResources"] = []interface{}{"datauploads.velero.io"}
+	}
+	return veleroObject{Metadata: metadata, Spec: spec}
 }
 
 // checkVerificationName refuses a component name that cannot name the

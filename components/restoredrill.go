@@ -33,8 +33,10 @@ const (
 	// it waits, as the backup's does.
 	restoreCompleted = "jsonpath={.status[?@ == 'Completed', 'failureReason', 'phase']}=Completed"
 	// itemsRestored counts every item the restore processed, the scratch
-	// namespace too if Velero had to create it (pkg/restore/restore.go);
-	// the namespace exists, so 1 is exactly the canary.
+	// namespace too if Velero had to create it, and every DataUpload in
+	// the backup, which Velero restores whatever the filters say
+	// (pkg/restore/restore.go); the namespace exists and the verification
+	// backup excludes DataUploads, so 1 is exactly the canary.
 	restoredCanaryOnly = "jsonpath={.status.progress.itemsRestored}=1"
 )
 

@@ -54,6 +54,12 @@ func TestComponentRestoreDrill(t *testing.T) {
 		}
 	}
 
+	// The backup the drill restores holds no DataUpload, which Velero
+	// would restore whatever the Restore's filters say.
+	if got := backup.Inputs["spec"].Mappable().(map[string]interface{})["excludedResources"]; !reflect.DeepEqual(got, []interface{}{"datauploads.velero.io"}) {
+		t.Errorf("verification backup excludedResources = %v, want [datauploads.velero.io]", got)
+	}
+
 	// The canary holds the wiring hash the verification backup is labelled
 	// with (the golden's hash is for another role ARN and key).
 	wiring := backup.Inputs["metadata"].Mappable().(map[string]interface{})["labels"].(map[string]interface{})[wiringLabel]

@@ -149,8 +149,6 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 	return s, nil
 }
 
-// checkIdentityMode refuses an unknown mode and OIDC inputs in pod identity
-// mode, where they would be silently unused.
 // wiring is what the component sets in the chart values, for the
 // override guard.
 func (s *settings) wiring() overrides.Wiring {
@@ -161,6 +159,8 @@ func (s *settings) wiring() overrides.Wiring {
 	}
 }
 
+// checkIdentityMode refuses an unknown mode and OIDC inputs in pod identity
+// mode, where they would be silently unused.
 func checkIdentityMode(mode string, a *VeleroIRSAArgs) error {
 	switch mode {
 	case IdentityModeIRSA:

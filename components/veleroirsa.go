@@ -74,7 +74,7 @@ type VeleroIRSAArgs struct {
 
 	// BackupLocationTimeoutSeconds bounds how long a deploy waits for Velero
 	// to report each backup location Available (and the verification
-	// backup Completed) before it fails. Default 300; 60–3600. The
+	// backup and the restore drill Completed) before it fails. Default 300; 60–3600. The
 	// component registers the BackupStorageLocations itself, annotated
 	// pulumi.com/waitFor on status.phase Available, so a deploy only
 	// succeeds once Velero has validated its storage with the role; while
