@@ -119,29 +119,21 @@ func planFiles(rec *pulumimock.Recorder) (map[string][]byte, error) {
 	// The backup locations, one file, by name: the mocks see registrations
 	// in whatever order they arrive.
 	sort.Slice(locations, func(i, j int) bool { return locations[i].Name < locations[j].Name })
-	for i, res := range locations {
-		b, err := toYAML(res.Inputs.Mappable())
-		if err != nil {
-			return nil, err
-		}
-		if i > 0 {
-			b = append([]byte("---\n"), b...)
-		}
-		files["backup-locations.yaml"] = append(files["backup-locations.yaml"], b...)
-	}
 	// The restore drill, one file: the canary, the scratch namespace and
 	// the Restore, in the order the engine creates them.
 	drillOrder := map[string]int{"kubernetes:core/v1:ConfigMap": 0, "kubernetes:core/v1:Namespace": 1, "kubernetes:velero.io/v1:Restore": 2}
 	sort.Slice(drill, func(i, j int) bool { return drillOrder[drill[i].Type] < drillOrder[drill[j].Type] })
-	for i, res := range drill {
-		b, err := toYAML(res.Inputs.Mappable())
-		if err != nil {
-			return nil, err
+	for name, list := range map[string][]pulumimock.Resource{"backup-locations.yaml": locations, "verify-restore.yaml": drill} {
+		for i, res := range list {
+			b, err := toYAML(res.Inputs.Mappable())
+			if err != nil {
+				return nil, err
+			}
+			if i > 0 {
+				b = append([]byte("---\n"), b...)
+			}
+			files[name] = append(files[name], b...)
 		}
-		if i > 0 {
-			b = append([]byte("---\n"), b...)
-		}
-		files["verify-restore.yaml"] = append(files["verify-restore.yaml"], b...)
 	}
 	return files, nil
 }
