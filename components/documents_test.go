@@ -150,9 +150,8 @@ func TestDocumentsGolden(t *testing.T) {
 // registers them, for a verification backup pulumi-kubernetes named
 // "velero-verify-0a1b2c3d".
 func drillDocuments(s settings, wiring string) map[string]interface{} {
-	metadata, data := drillCanary(s, wiring)
 	return map[string]interface{}{
-		"canary":    map[string]interface{}{"metadata": metadata, "data": data},
+		"canary":    map[string]interface{}{"metadata": drillCanaryMetadata(s), "data": drillCanaryData(wiring)},
 		"namespace": map[string]interface{}{"metadata": drillNamespaceMetadata(s)},
 		"restore":   drillRestore(s, "velero-verify-0a1b2c3d"),
 	}

@@ -12,10 +12,11 @@ import (
 // The restore drill (VerifyRestore) reads the verification backup back
 // through the role: a Restore of that backup, limited to one small canary
 // ConfigMap the backup captured, into a scratch namespace the component
-// owns. A location's validation only lists the bucket and the verification
-// backup only writes; the drill is what downloads a backup (s3:GetObject,
-// and kms:Decrypt with SSE-KMS), so a read path that is broken fails the
-// deploy instead of the day a restore is needed.
+// owns. A location's validation only lists the bucket, and the
+// verification backup reads back only Velero's small bookkeeping files;
+// the drill is what downloads a backup's archive (s3:GetObject, and
+// kms:Decrypt with SSE-KMS) and runs Velero's restore path, so a read path
+// that is broken fails the deploy instead of the day a restore is needed.
 const (
 	// drillCanaryName names the canary ConfigMap in Velero's namespace;
 	// drillLabel, with the value "canary", is what the Restore selects.
@@ -62,11 +63,11 @@ func drillNamespaceMetadata(s settings) map[string]interface{} {
 	}
 }
 
-// drillCanary is the canary's metadata and data: the hash of the wiring
-// the verification backup proves, so each drill restores something known
-// and tiny, never Velero's own Deployment, RBAC or Secrets.
-func drillCanary(s settings, wiring string) (metadata map[string]interface{}, data map[string]string) {
-	metadata = map[string]interface{}{
+// drillCanaryMetadata is the canary's metadata: a fixed name and the label
+// the Restore selects, so each drill restores something known and tiny,
+// never Velero's own Deployment, RBAC or Secrets.
+func drillCanaryMetadata(s settings) map[string]interface{} {
+	return map[string]interface{}{
 		"name":      drillCanaryName,
 		"namespace": s.namespace,
 		"labels": map[string]interface{}{
@@ -74,7 +75,12 @@ func drillCanary(s settings, wiring string) (metadata map[string]interface{}, da
 			drillLabel:                     "canary",
 		},
 	}
-	return metadata, map[string]string{"wiring": wiring}
+}
+
+// drillCanaryData is the canary's data: the hash of the wiring the
+// verification backup proves.
+func drillCanaryData(wiring string) map[string]string {
+	return map[string]string{"wiring": wiring}
 }
 
 // drillRestore is the Restore of the verification backup backupName: the
@@ -128,15 +134,8 @@ type restoreDrill struct {
 // component's: pulumi destroy deletes them, and with the namespace
 // whatever the drills restored into it.
 func newDrillCanary(ctx *pulumi.Context, name string, s settings, wiring pulumi.StringOutput, opts ...pulumi.ResourceOption) (restoreDrill, error) {
-	metadata := wiring.ApplyT(func(w string) map[string]interface{} {
-		m, _ := drillCanary(s, w)
-		return m
-	}).(pulumi.MapOutput)
-	data := wiring.ApplyT(func(w string) map[string]string {
-		_, d := drillCanary(s, w)
-		return d
-	}).(pulumi.StringMapOutput)
-	canary, err := kubebinding.NewConfigMap(ctx, name+"-drill-canary", metadata, data, opts...)
+	data := wiring.ApplyT(drillCanaryData).(pulumi.StringMapOutput)
+	canary, err := kubebinding.NewConfigMap(ctx, name+"-drill-canary", pulumi.ToMap(drillCanaryMetadata(s)), data, opts...)
 	if err != nil {
 		return restoreDrill{}, fmt.Errorf("creating the restore drill's canary: %w", err)
 	}

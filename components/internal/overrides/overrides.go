@@ -55,8 +55,7 @@ var dedicatedArgs = map[string]string{
 // wiring w describes or desynchronise the values from the IAM policy. The
 // error names the value's path under valuesOverrides, the reason and the
 // fix.
-func Check(values map[string]interface{}, w Wiring) error {
-	o := values
+func Check(o map[string]interface{}, w Wiring) error {
 	if o == nil {
 		return nil
 	}
@@ -91,12 +90,7 @@ func Check(values map[string]interface{}, w Wiring) error {
 		if !isMap && w.IRSA {
 			return fmt.Errorf("valuesOverrides.serviceAccount.server.annotations must be a map: replacing it would drop %s, which IRSA needs", RoleARNAnnotation)
 		}
-		if _, set := m[RoleARNAnnotation]; set && w.IRSA {
-			return fmt.Errorf("valuesOverrides.serviceAccount.server.annotations sets %s, which the component sets to its role's ARN", RoleARNAnnotation)
-		} else if set {
-			return fmt.Errorf("valuesOverrides.serviceAccount.server.annotations sets %s: in podIdentity mode the role comes from the pod identity association, and without one the EKS Pod Identity Webhook would give Velero's pods this role's web identity token, which the AWS SDK prefers to the agent's credentials; drop it", RoleARNAnnotation)
-		}
-		if err := checkAudienceAnnotation(m, w.IRSA); err != nil {
+		if err := checkWebhookAnnotations(m, w.IRSA); err != nil {
 			return err
 		}
 	}
@@ -127,18 +121,28 @@ func Check(values map[string]interface{}, w Wiring) error {
 	return nil
 }
 
-// checkAudienceAnnotation refuses the ServiceAccount annotation that sets
-// the audience of the token the EKS Pod Identity Webhook projects: in irsa
-// mode the component sets it from tokenAudience, to match the trust
-// policy's aud condition and the OIDC provider's client IDs; in
-// podIdentity mode the webhook ignores it for a ServiceAccount with an
-// association and uses it, with a role ARN, only without one. The
-// webhook's other ServiceAccount annotations are harmless and allowed:
+// checkWebhookAnnotations refuses the two ServiceAccount annotations of
+// the EKS Pod Identity Webhook that decide the identity. The role ARN: in
+// irsa mode the component sets it; in podIdentity mode the association
+// names the role, and without one the webhook would inject this role's
+// web identity token, which the AWS SDK prefers to the agent's. The
+// audience of the token the role is assumed with: in irsa mode the
+// component sets it from tokenAudience, to match the trust policy's aud
+// condition and the OIDC provider's client IDs; in podIdentity mode the
+// webhook ignores it for a ServiceAccount with an association and uses
+// it, with a role ARN, only without one. The webhook's other
+// ServiceAccount annotations are harmless and allowed:
 // eks.amazonaws.com/token-expiration (the token's lifetime, at least 600
 // seconds) and eks.amazonaws.com/sts-regional-endpoints (which STS
 // endpoint the SDK calls); see pkg/cache/cache.go and pkg/handler/handler.go
 // in github.com/aws/amazon-eks-pod-identity-webhook.
-func checkAudienceAnnotation(annotations map[string]interface{}, irsa bool) error {
+func checkWebhookAnnotations(annotations map[string]interface{}, irsa bool) error {
+	if _, set := annotations[RoleARNAnnotation]; set {
+		if irsa {
+			return fmt.Errorf("valuesOverrides.serviceAccount.server.annotations sets %s, which the component sets to its role's ARN", RoleARNAnnotation)
+		}
+		return fmt.Errorf("valuesOverrides.serviceAccount.server.annotations sets %s: in podIdentity mode the role comes from the pod identity association, and without one the EKS Pod Identity Webhook would give Velero's pods this role's web identity token, which the AWS SDK prefers to the agent's credentials; drop it", RoleARNAnnotation)
+	}
 	if _, set := annotations[AudienceAnnotation]; !set {
 		return nil
 	}
