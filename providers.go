@@ -56,9 +56,9 @@ func kubeconfig(c stackConfig, endpoint, ca string) (string, error) {
 	if endpoint == "" || ca == "" {
 		return "", fmt.Errorf("cluster %q has no API endpoint or certificate authority to connect to: check config velero-irsa:clusterName, or the outputs named in velero-irsa:clusterStackOutputs", c.ClusterName)
 	}
-	args := []string{"eks", "get-token", "--output", "json", "--cluster-name", c.ClusterName, "--region", c.Region}
-	if c.AssumeRoleArn != "" {
-		args = append(args, "--role-arn", c.AssumeRoleArn)
+	args := []interface{}{}
+	for _, a := range getTokenArgs(c) {
+		args = append(args, a)
 	}
 	exec := map[string]interface{}{
 		"apiVersion": "client.authentication.k8s.io/v1beta1",
@@ -91,4 +91,14 @@ func kubeconfig(c stackConfig, endpoint, ca string) (string, error) {
 		return "", fmt.Errorf("rendering kubeconfig: %w", err)
 	}
 	return string(b), nil
+}
+
+// getTokenArgs are the arguments of `aws eks get-token` for the stack's
+// cluster, as the role or profile Pulumi uses.
+func getTokenArgs(c stackConfig) []string {
+	args := []string{"eks", "get-token", "--output", "json", "--cluster-name", c.ClusterName, "--region", c.Region}
+	if c.AssumeRoleArn != "" {
+		args = append(args, "--role-arn", c.AssumeRoleArn)
+	}
+	return args
 }

@@ -1,0 +1,192 @@
+package existing
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// guideWant is a stack that describes the guide's installation exactly.
+func guideWant() Want {
+	return Want{
+		Cluster: "prod-apne2", Namespace: "velero", ReleaseName: "velero", ServiceAccount: "velero-server",
+		Locations:        map[string]WantLocation{"velero-s3-bsl": {Bucket: "acme-velero", Prefix: "prod", Region: "ap-northeast-2", Setting: "bucketName/backupPrefix/region"}},
+		SnapshotLocation: "velero-s3-dsl", Region: "ap-northeast-2",
+		Schedules: map[string]WantSchedule{"daily": {Cron: "0 3 * * *", TTL: "168h0m0s", IncludedNamespaces: []string{"apps"}, StorageLocation: "velero-s3-bsl"}},
+		Key:       func(k string) string { return "velero-irsa:" + k },
+	}
+}
+
+func readGuide(t *testing.T) Cluster {
+	t.Helper()
+	c, err := Read(context.Background(), guideCluster(t), "velero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+const guideFound = `  Helm release velero in namespace velero: chart velero 7.2.1, revision 3 (deployed)
+    server Deployment velero/velero, ServiceAccount velero-server
+    backup location velero-s3-bsl: bucket acme-velero, prefix prod, region ap-northeast-2, default, Available
+    snapshot location velero-s3-dsl: region ap-northeast-2
+    schedule hourly-apps: "@every 1h" (not from the release)
+    schedule velero-daily: "0 3 * * *" (the release's schedules.daily)
+    static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud from Secret velero mounted at /credentials
+`
+
+func TestCheckRefusals(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(w *Want)
+		want   string
+	}{
+		{
+			name:   "not adopted",
+			change: func(w *Want) {},
+			want: "Velero already runs on cluster prod-apne2, outside this stack; nothing was created or changed.\n" + guideFound +
+				"To move this release to the role in place (the same release at a new revision, its backups, locations and schedules kept), set velero-irsa:adoptRelease: velero in the stack; see docs/adopting.md. To install a separate Velero instead, uninstall this one first.",
+		},
+		{
+			name:   "another namespace",
+			change: func(w *Want) { w.Namespace = "backup" },
+			want: "Velero already runs on cluster prod-apne2, outside this stack; nothing was created or changed.\n" + guideFound +
+				"It runs in namespace velero, and this stack installs Velero in namespace backup: two Velero servers on one cluster share its CRDs and fight over its backups. To move that Velero to the role instead, set velero-irsa:namespace: velero and velero-irsa:adoptRelease: velero.",
+		},
+		{
+			name: "location moved, snapshot location renamed, schedule differs",
+			change: func(w *Want) {
+				w.AdoptRelease = "velero"
+				w.Locations = map[string]WantLocation{"velero-s3-bsl": {Bucket: "acme-velero-2", Prefix: "prod/", Region: "ap-northeast-2", Setting: "bucketName/backupPrefix/region"}}
+				w.SnapshotLocation = "default"
+				w.Schedules = map[string]WantSchedule{"daily": {Cron: "0 4 * * *"}}
+			},
+			want: "Cannot adopt the Velero on cluster prod-apne2 as the stack says; nothing was created or changed.\n" + guideFound +
+				"- Backup location velero-s3-bsl has bucket \"acme-velero\" in the cluster and \"acme-velero-2\" in the stack (bucketName/backupPrefix/region): pointing a location at other storage detaches its backups; set the stack to \"acme-velero\".\n" +
+				"- Snapshot location velero-s3-dsl would be replaced by the stack's default: restores of EBS snapshots look the location up by the name the backup recorded; set velero-irsa:snapshotLocationName: velero-s3-dsl.\n" +
+				"- The release's schedules daily would be deleted or changed by the upgrade: describe them in the stack exactly, e.g.\n" +
+				"  velero-irsa:schedules:\n    daily:\n      schedule: \"0 3 * * *\"\n      ttl: 168h\n      includedNamespaces: [apps]",
+		},
+		{
+			name: "location not described",
+			change: func(w *Want) {
+				w.AdoptRelease = "velero"
+				w.Locations = map[string]WantLocation{"default": {Bucket: "acme-velero", Region: "ap-northeast-2"}}
+			},
+			want: "- Backup location velero-s3-bsl (bucket acme-velero, prefix prod, region ap-northeast-2) is not described by the stack, and its backups would lose their location: make it the main one (velero-irsa:backupLocationName: velero-s3-bsl, velero-irsa:bucketName: acme-velero, velero-irsa:backupPrefix: \"prod\", velero-irsa:region: ap-northeast-2) or add it under velero-irsa:additionalBackupLocations.",
+		},
+		{
+			name:   "wrong release name",
+			change: func(w *Want) { w.AdoptRelease = "velero-prod" },
+			want:   "- velero-irsa:adoptRelease is velero-prod, but the release here is velero: set it to velero.",
+		},
+		{
+			name:   "another ServiceAccount",
+			change: func(w *Want) { w.AdoptRelease, w.ServiceAccount = "velero", "velero" },
+			want:   "- Velero runs as ServiceAccount velero-server and the stack's is velero: set velero-irsa:serviceAccountName: velero-server, so the role trusts the ServiceAccount the release keeps.",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := guideWant()
+			tc.change(&w)
+			_, err := Check(readGuide(t), w)
+			if err == nil || !IsRefusal(err) {
+				t.Fatalf("Check passed or failed otherwise: %v", err)
+			}
+			if strings.HasPrefix(tc.want, "- ") {
+				if !strings.Contains(err.Error(), "\n"+tc.want) {
+					t.Errorf("refusal:\n%s\nwant a line:\n%s", err, tc.want)
+				}
+				return
+			}
+			if err.Error() != tc.want {
+				t.Errorf("refusal:\n%s\nwant:\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCheckArgoCD(t *testing.T) {
+	f := guideCluster(t)
+	sa := f.objects["/api/v1/namespaces/velero/serviceaccounts/velero-server"]
+	mapAt(sa, "metadata")["labels"] = map[string]interface{}{"argocd.argoproj.io/instance": "velero"}
+	c, err := Read(context.Background(), f, "velero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := guideWant()
+	w.AdoptRelease = "velero"
+	_, err = Check(c, w)
+	want := "- Argo CD manages this release (label argocd.argoproj.io/instance=velero on ServiceAccount velero/velero-server): it would revert every change this stack makes, and put the static keys back. " +
+		"Hand it over first: delete the Argo CD Application without cascading (`argocd app delete <app> --cascade=false`, which keeps Velero running) or turn its auto-sync off, then set velero-irsa:argoCDReleased: true."
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("refusal:\n%v\nwant a line:\n%s", err, want)
+	}
+	w.ArgoCDReleased = true
+	v, err := Check(c, w)
+	if err != nil || v.Adopt == nil {
+		t.Fatalf("with argoCDReleased, Check = %+v, %v; want an adoption", v, err)
+	}
+}
+
+func TestCheckVerdicts(t *testing.T) {
+	w := guideWant()
+	w.AdoptRelease = "velero"
+	v, err := Check(readGuide(t), w)
+	if err != nil || v.Adopt == nil || v.Adopt.Release.Revision != 3 || v.Managed {
+		t.Fatalf("adopting the guide's release: %+v, %v", v, err)
+	}
+
+	// Nothing on the cluster: a fresh install; adoptRelease then names
+	// nothing.
+	v, err = Check(Cluster{}, guideWant())
+	if err != nil || v.Adopt != nil || v.Managed {
+		t.Fatalf("empty cluster: %+v, %v", v, err)
+	}
+	_, err = Check(Cluster{}, w)
+	if err == nil || err.Error() != "velero-irsa:adoptRelease is velero, but no Helm release of that name runs Velero in namespace velero on cluster prod-apne2: check the name (`helm list -n velero`), or remove the setting for a fresh install." {
+		t.Fatalf("adoptRelease on an empty cluster: %v", err)
+	}
+
+	// The stack's own release: a later up, with or without adoptRelease.
+	managed := Cluster{Installations: []Installation{{Namespace: "velero", Kind: KindHelm, ManagedByVeleroIRSA: true,
+		Release: &Release{Name: "velero", Namespace: "velero", Revision: 5, Status: "deployed", Chart: "velero"}}}}
+	for _, wa := range []Want{guideWant(), w} {
+		v, err = Check(managed, wa)
+		if err != nil || !v.Managed || v.Adopt != nil {
+			t.Fatalf("own release: %+v, %v", v, err)
+		}
+	}
+	// Another velero-irsa stack's release of another name.
+	managed.Installations[0].Release.Name = "velero-b"
+	if _, err = Check(managed, guideWant()); err == nil || !strings.Contains(err.Error(), "Another velero-irsa stack installed it as release velero-b; this stack's release is velero.") {
+		t.Fatalf("another stack's release: %v", err)
+	}
+}
+
+func TestScrubValues(t *testing.T) {
+	values := guideValues()
+	values["configuration"].(map[string]interface{})["extraEnvVars"] = map[string]interface{}{"AWS_ACCESS_KEY_ID": exampleKeyID, "TZ": "UTC"}
+	values["nodeAgent"] = map[string]interface{}{"extraEnvVars": []interface{}{
+		map[string]interface{}{"name": "AWS_SECRET_ACCESS_KEY", "value": exampleSecret},
+		map[string]interface{}{"name": "GOGC", "value": "50"},
+	}}
+	values["podAnnotations"] = map[string]interface{}{"note": "rotated " + exampleKeyID}
+	scrubbed, removed := ScrubValues(values)
+	want := "configuration.extraEnvVars.AWS_ACCESS_KEY_ID credentials.secretContents nodeAgent.extraEnvVars[name=AWS_SECRET_ACCESS_KEY] podAnnotations.note"
+	if got := strings.Join(removed, " "); got != want {
+		t.Errorf("removed %s\nwant    %s", got, want)
+	}
+	if HasKeyMaterial(scrubbed) {
+		t.Error("the scrubbed values still hold keys")
+	}
+	if scrubbed["credentials"].(map[string]interface{})["useSecret"] != true ||
+		scrubbed["configuration"].(map[string]interface{})["extraEnvVars"].(map[string]interface{})["TZ"] != "UTC" ||
+		len(scrubbed["nodeAgent"].(map[string]interface{})["extraEnvVars"].([]interface{})) != 1 {
+		t.Errorf("ScrubValues dropped more than the keys: %v", scrubbed)
+	}
+	if !HasKeyMaterial(values) || values["credentials"].(map[string]interface{})["secretContents"] == nil {
+		t.Error("ScrubValues changed its input")
+	}
+}

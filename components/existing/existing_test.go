@@ -1,0 +1,306 @@
+package existing
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// fakeAPI serves GETs of the paths this package reads from objects held in
+// memory, with the Kubernetes API's list and label-selector semantics for
+// those paths, and records writes. Anything else is an error, so a read this
+// package starts making without a test fails here.
+type fakeAPI struct {
+	objects map[string]map[string]interface{} // by object path
+	writes  []string
+}
+
+func newFakeAPI() *fakeAPI { return &fakeAPI{objects: map[string]map[string]interface{}{}} }
+
+func (f *fakeAPI) add(path string, obj map[string]interface{}) { f.objects[path] = obj }
+
+func (f *fakeAPI) Get(_ context.Context, path string, out interface{}) (bool, error) {
+	u, err := url.Parse(path)
+	if err != nil {
+		return false, err
+	}
+	var result interface{}
+	switch {
+	case u.Path == "/apis/apps/v1/deployments":
+		result = f.list(`/apis/apps/v1/namespaces/[^/]+/deployments/[^/]+`, "")
+	case strings.HasSuffix(u.Path, "/secrets") && u.Query().Get("labelSelector") != "":
+		result = f.list(regexp.QuoteMeta(u.Path)+`/[^/]+`, u.Query().Get("labelSelector"))
+	case strings.HasPrefix(u.Path, "/apis/velero.io/v1/namespaces/") && strings.Count(u.Path, "/") == 6:
+		result = f.list(regexp.QuoteMeta(u.Path)+`/[^/]+`, "")
+	default:
+		obj, ok := f.objects[u.Path]
+		if !ok {
+			return false, nil
+		}
+		result = obj
+	}
+	b, err := json.Marshal(result)
+	if err != nil {
+		return false, err
+	}
+	return true, json.Unmarshal(b, out)
+}
+
+// list returns the objects whose path matches pattern (a regular
+// expression of whole paths) that carry selector's label (key=value).
+func (f *fakeAPI) list(pattern, selector string) map[string]interface{} {
+	re := regexp.MustCompile("^" + pattern + "$")
+	key, value, _ := strings.Cut(selector, "=")
+	var paths []string
+	for p := range f.objects {
+		if !re.MatchString(p) {
+			continue
+		}
+		if key != "" {
+			labels, _ := mapAt(f.objects[p], "metadata")["labels"].(map[string]interface{})
+			if labels[key] != value {
+				continue
+			}
+		}
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	items := []interface{}{}
+	for _, p := range paths {
+		items = append(items, f.objects[p])
+	}
+	return map[string]interface{}{"metadata": map[string]interface{}{}, "items": items}
+}
+
+func (f *fakeAPI) Send(_ context.Context, method, path string, body interface{}) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	var obj map[string]interface{}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return err
+	}
+	name, _ := mapAt(obj, "metadata")["name"].(string)
+	switch method {
+	case "POST":
+		path = path + "/" + name
+		if _, ok := f.objects[path]; ok {
+			return fmt.Errorf("POST %s: 409 Conflict: already exists", path)
+		}
+	case "PUT":
+		if _, ok := f.objects[path]; !ok {
+			return fmt.Errorf("PUT %s: 404 Not Found", path)
+		}
+	default:
+		return fmt.Errorf("method %s is not modelled", method)
+	}
+	f.objects[path] = obj
+	f.writes = append(f.writes, method+" "+path)
+	return nil
+}
+
+// The guide's installation: the chart with an IAM user's key in
+// credentials.secretContents, locations velero-s3-bsl / velero-s3-dsl, a
+// daily schedule from the release and one made with `velero schedule
+// create`. The key is the AWS documentation's example.
+const (
+	exampleKeyID  = "AKIAIOSFODNN7EXAMPLE"
+	exampleSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+)
+
+func guideValues() map[string]interface{} {
+	return map[string]interface{}{
+		"credentials": map[string]interface{}{
+			"useSecret":      true,
+			"secretContents": map[string]interface{}{"cloud": "[default]\naws_access_key_id=" + exampleKeyID + "\naws_secret_access_key=" + exampleSecret + "\n"},
+		},
+		"configuration": map[string]interface{}{
+			"backupStorageLocation": []interface{}{map[string]interface{}{
+				"name": "velero-s3-bsl", "provider": "aws", "bucket": "acme-velero", "prefix": "prod", "default": true,
+				"config": map[string]interface{}{"region": "ap-northeast-2"},
+			}},
+			"volumeSnapshotLocation": []interface{}{map[string]interface{}{
+				"name": "velero-s3-dsl", "provider": "aws", "config": map[string]interface{}{"region": "ap-northeast-2"},
+			}},
+		},
+		"schedules": map[string]interface{}{
+			"daily": map[string]interface{}{"schedule": "0 3 * * *", "template": map[string]interface{}{"ttl": "168h", "includedNamespaces": []interface{}{"apps"}}},
+		},
+		"initContainers": []interface{}{map[string]interface{}{"name": "velero-plugin-for-aws", "image": "velero/velero-plugin-for-aws:v1.10.0"}},
+	}
+}
+
+// helmRecordSecret is a release Secret as Helm stores one revision.
+func helmRecordSecret(t *testing.T, name, ns string, revision int, status string, values map[string]interface{}) map[string]interface{} {
+	t.Helper()
+	record := map[string]interface{}{
+		"name": name, "namespace": ns, "version": revision,
+		"info":     map[string]interface{}{"status": status, "description": "Install complete"},
+		"chart":    map[string]interface{}{"metadata": map[string]interface{}{"name": "velero", "version": "7.2.1", "appVersion": "1.14.0"}},
+		"config":   values,
+		"manifest": "---\n# Source: velero/templates/secret.yaml\n",
+	}
+	data, err := encodeRecord(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]interface{}{
+		"metadata": map[string]interface{}{
+			"name": recordName(name, revision), "namespace": ns, "resourceVersion": "1",
+			"labels": map[string]interface{}{"name": name, "owner": "helm", "status": status, "version": fmt.Sprint(revision)},
+		},
+		"type": "helm.sh/release.v1",
+		"data": map[string]interface{}{"release": data},
+	}
+}
+
+func meta(name, ns string, labels, annotations map[string]interface{}) map[string]interface{} {
+	return map[string]interface{}{"name": name, "namespace": ns, "labels": labels, "annotations": annotations}
+}
+
+var helmOwned = map[string]interface{}{"meta.helm.sh/release-name": "velero", "meta.helm.sh/release-namespace": "velero"}
+
+// guideCluster is the guide's installation, Helm revision 3 over an
+// older superseded one.
+func guideCluster(t *testing.T) *fakeAPI {
+	f := newFakeAPI()
+	f.add("/apis/apps/v1/namespaces/velero/deployments/velero", map[string]interface{}{
+		"metadata": meta("velero", "velero", map[string]interface{}{"app.kubernetes.io/name": "velero", "app.kubernetes.io/instance": "velero"}, helmOwned),
+		"spec": map[string]interface{}{
+			"selector": map[string]interface{}{"matchLabels": map[string]interface{}{"app.kubernetes.io/name": "velero", "app.kubernetes.io/instance": "velero"}},
+			"template": map[string]interface{}{"spec": map[string]interface{}{
+				"serviceAccountName": "velero-server",
+				"containers": []interface{}{map[string]interface{}{
+					"name": "velero", "image": "velero/velero:v1.14.0", "command": []interface{}{"/velero"}, "args": []interface{}{"server"},
+					"env":          []interface{}{map[string]interface{}{"name": "AWS_SHARED_CREDENTIALS_FILE", "value": "/credentials/cloud"}},
+					"volumeMounts": []interface{}{map[string]interface{}{"name": "cloud-credentials", "mountPath": "/credentials"}},
+				}},
+				"volumes": []interface{}{map[string]interface{}{"name": "cloud-credentials", "secret": map[string]interface{}{"secretName": "velero"}}},
+			}},
+		},
+	})
+	// Not Velero: another app's Deployment with a server argument.
+	f.add("/apis/apps/v1/namespaces/web/deployments/api", map[string]interface{}{
+		"metadata": meta("api", "web", nil, nil),
+		"spec": map[string]interface{}{"template": map[string]interface{}{"spec": map[string]interface{}{
+			"containers": []interface{}{map[string]interface{}{"name": "api", "image": "acme/api:1", "args": []interface{}{"server"}}},
+		}}},
+	})
+	f.add("/api/v1/namespaces/velero/serviceaccounts/velero-server", map[string]interface{}{"metadata": meta("velero-server", "velero", nil, helmOwned)})
+	f.add("/api/v1/namespaces/velero/secrets/"+recordName("velero", 2), helmRecordSecret(t, "velero", "velero", 2, "superseded", map[string]interface{}{}))
+	f.add("/api/v1/namespaces/velero/secrets/"+recordName("velero", 3), helmRecordSecret(t, "velero", "velero", 3, "deployed", guideValues()))
+	f.add("/apis/velero.io/v1/namespaces/velero/backupstoragelocations/velero-s3-bsl", map[string]interface{}{
+		"metadata": meta("velero-s3-bsl", "velero", nil, helmOwned),
+		"spec": map[string]interface{}{"provider": "aws", "default": true, "objectStorage": map[string]interface{}{"bucket": "acme-velero", "prefix": "prod"},
+			"config": map[string]interface{}{"region": "ap-northeast-2"}},
+		"status": map[string]interface{}{"phase": "Available"},
+	})
+	f.add("/apis/velero.io/v1/namespaces/velero/volumesnapshotlocations/velero-s3-dsl", map[string]interface{}{
+		"metadata": meta("velero-s3-dsl", "velero", nil, helmOwned),
+		"spec":     map[string]interface{}{"provider": "aws", "config": map[string]interface{}{"region": "ap-northeast-2"}},
+	})
+	f.add("/apis/velero.io/v1/namespaces/velero/schedules/velero-daily", map[string]interface{}{
+		"metadata": meta("velero-daily", "velero", nil, helmOwned),
+		"spec":     map[string]interface{}{"schedule": "0 3 * * *"},
+		"status":   map[string]interface{}{"lastBackup": "2026-12-03T03:00:00Z"},
+	})
+	f.add("/apis/velero.io/v1/namespaces/velero/schedules/hourly-apps", map[string]interface{}{
+		"metadata": meta("hourly-apps", "velero", nil, nil),
+		"spec":     map[string]interface{}{"schedule": "@every 1h"},
+	})
+	return f
+}
+
+func TestReadGuideInstallation(t *testing.T) {
+	c, err := Read(context.Background(), guideCluster(t), "velero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Installations) != 1 {
+		t.Fatalf("found %d installations, want the one in velero: %+v", len(c.Installations), c.Installations)
+	}
+	inst := c.Installations[0]
+	if inst.Kind != KindHelm || inst.Release.Revision != 3 || inst.ManagedByVeleroIRSA {
+		t.Errorf("kind %s, revision %d, managed %t; want helm, 3, false", inst.Kind, inst.Release.Revision, inst.ManagedByVeleroIRSA)
+	}
+	want := `  Helm release velero in namespace velero: chart velero 7.2.1, revision 3 (deployed)
+    server Deployment velero/velero, ServiceAccount velero-server
+    backup location velero-s3-bsl: bucket acme-velero, prefix prod, region ap-northeast-2, default, Available
+    snapshot location velero-s3-dsl: region ap-northeast-2
+    schedule hourly-apps: "@every 1h" (not from the release)
+    schedule velero-daily: "0 3 * * *" (the release's schedules.daily)
+    static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud from Secret velero mounted at /credentials
+`
+	if got := inst.Describe("  "); got != want {
+		t.Errorf("Describe:\n%s\nwant:\n%s", got, want)
+	}
+	if strings.Contains(inst.Describe(""), exampleSecret) || strings.Contains(inst.Describe(""), exampleKeyID) {
+		t.Error("the description shows the key")
+	}
+	if fmt.Sprint(inst.KeySecrets) != "[velero]" {
+		t.Errorf("key Secrets %v, want [velero]", inst.KeySecrets)
+	}
+}
+
+func TestReadVeleroInstallAndArgoCD(t *testing.T) {
+	f := newFakeAPI()
+	f.add("/apis/apps/v1/namespaces/velero/deployments/velero", map[string]interface{}{
+		"metadata": meta("velero", "velero", map[string]interface{}{"component": "velero", "argocd.argoproj.io/instance": "velero"}, nil),
+		"spec": map[string]interface{}{
+			"selector": map[string]interface{}{"matchLabels": map[string]interface{}{"deploy": "velero"}},
+			"template": map[string]interface{}{"spec": map[string]interface{}{
+				"serviceAccountName": "velero",
+				"containers": []interface{}{map[string]interface{}{
+					"name": "velero", "image": "velero/velero:v1.16.2", "command": []interface{}{"/velero"}, "args": []interface{}{"server", "--features="},
+					"envFrom": []interface{}{map[string]interface{}{"secretRef": map[string]interface{}{"name": "aws-keys"}}},
+				}},
+			}},
+		},
+	})
+	f.add("/apis/velero.io/v1/namespaces/velero/backupstoragelocations/default", map[string]interface{}{
+		"metadata": meta("default", "velero", map[string]interface{}{"component": "velero"}, nil),
+		"spec": map[string]interface{}{"provider": "velero.io/aws", "objectStorage": map[string]interface{}{"bucket": "b"},
+			"credential": map[string]interface{}{"name": "bsl-keys", "key": "cloud"}},
+	})
+	c, err := Read(context.Background(), f, "velero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := c.Installations[0]
+	want := `Velero installed by ` + "`velero install`" + ` in namespace velero (Deployment velero, label component=velero, no Helm release)
+  ServiceAccount velero
+  backup location default: bucket b, prefix (none), region (none), credential Secret bsl-keys/cloud
+  static AWS keys: all keys of Secret aws-keys as variables (envFrom)
+  static AWS keys: backup location default names credential Secret bsl-keys/cloud, which Velero prefers to the pod's identity
+  managed by Argo CD: label argocd.argoproj.io/instance=velero on Deployment velero/velero
+`
+	if got := inst.Describe(""); got != want {
+		t.Errorf("Describe:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestReadEmptyCluster(t *testing.T) {
+	c, err := Read(context.Background(), newFakeAPI(), "velero")
+	if err != nil || len(c.Installations) != 0 {
+		t.Fatalf("an empty cluster gave %+v, %v", c, err)
+	}
+}
+
+func TestImageRepository(t *testing.T) {
+	for in, want := range map[string]string{
+		"velero/velero:v1.18.3":                     "velero/velero",
+		"docker.io/velero/velero:v1.18.3":           "velero/velero",
+		"registry.local:5000/velero/velero@sha256:": "velero/velero",
+		"velero":                                    "velero",
+	} {
+		if got := imageRepository(in); got != want {
+			t.Errorf("imageRepository(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
