@@ -143,7 +143,7 @@ type kubeconfigFile struct {
 		} `yaml:"cluster"`
 	} `yaml:"clusters"`
 	Users []struct {
-		Name string        `yaml:"name"`
+		Name string         `yaml:"name"`
 		User kubeconfigUser `yaml:"user"`
 	} `yaml:"users"`
 	Contexts []struct {

@@ -297,7 +297,7 @@ func TestImageRepository(t *testing.T) {
 		"velero/velero:v1.18.3":                     "velero/velero",
 		"docker.io/velero/velero:v1.18.3":           "velero/velero",
 		"registry.local:5000/velero/velero@sha256:": "velero/velero",
-		"velero":                                    "velero",
+		"velero": "velero",
 	} {
 		if got := imageRepository(in); got != want {
 			t.Errorf("imageRepository(%q) = %q, want %q", in, got, want)
