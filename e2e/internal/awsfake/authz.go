@@ -23,6 +23,12 @@ func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]
 	role, ok := c.roleByARN(s.RoleARN)
 	var inline []string
 	var boundary string
+	if s.UserARN != "" {
+		var user *User
+		if user, ok = c.userByARN(s.UserARN); ok {
+			role = &Role{Inline: user.Inline}
+		}
+	}
 	if ok {
 		names := make([]string, 0, len(role.Inline))
 		for n := range role.Inline {
@@ -38,10 +44,10 @@ func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]
 	}
 	c.mu.Unlock()
 	denied := func(why string) *Error {
-		return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s %s", s.AssumedRoleARN, action, shown, why)
+		return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s %s", s.caller(), action, shown, why)
 	}
 	if !ok {
-		return denied("because the role no longer exists")
+		return denied("because the principal no longer exists")
 	}
 	req := Request{Action: action, Resource: resource, Context: ctx}
 	decide := func(docs []string, r Request, checkPrincipal bool, what string) (Decision, *Error) {
@@ -77,6 +83,9 @@ func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]
 	if resourcePolicy != "" {
 		rreq := req
 		rreq.PrincipalKind, rreq.Principal = "AWS", s.RoleARN
+		if s.UserARN != "" {
+			rreq.Principal = s.UserARN
+		}
 		if resourceDecision, e = decide([]string{resourcePolicy}, rreq, true, "resource-based policy"); e != nil {
 			return e
 		}
@@ -105,11 +114,11 @@ func (c *Cloud) authorizeKMS(s *Session, action, keyARN string) *Error {
 	if key.Account != s.Account {
 		// Another account's default key policy hands nothing to this
 		// account's IAM policies.
-		return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action", s.AssumedRoleARN, action, keyARN, action)
+		return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action", s.caller(), action, keyARN, action)
 	}
 	for _, d := range deny {
 		if wildcardMatch(d, action) {
-			return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s with an explicit deny in a resource-based policy", s.AssumedRoleARN, action, keyARN)
+			return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s with an explicit deny in a resource-based policy", s.caller(), action, keyARN)
 		}
 	}
 	return c.authorizeAs(s, action, keyARN, map[string]string{}, "", keyARN)

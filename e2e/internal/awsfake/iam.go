@@ -68,6 +68,9 @@ type Cloud struct {
 	associations map[string]*PodIdentityAssociation
 	keys         map[string]*Key // KMS keys by ARN
 	sessions     map[string]*Session
+	users        map[string]*User      // by name
+	accessKeys   map[string]*AccessKey // by ID
+	keyUses      []KeyUse
 	buckets      map[string]*Bucket
 	calls        []Call
 	serial       int // for the unique suffix of roles named by prefix
@@ -80,6 +83,7 @@ func NewCloud() *Cloud {
 		roles: map[string]*Role{}, managed: map[string]string{}, oidc: map[string]*OIDCProvider{},
 		clusters: map[string]*Cluster{}, associations: map[string]*PodIdentityAssociation{},
 		keys: map[string]*Key{}, sessions: map[string]*Session{}, buckets: map[string]*Bucket{},
+		users: map[string]*User{}, accessKeys: map[string]*AccessKey{},
 		now: time.Now,
 	}
 }

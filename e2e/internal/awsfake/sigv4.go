@@ -113,5 +113,6 @@ func (c *Cloud) authenticateRegion(r *http.Request, service string) (*Session, s
 	if !ok || want.Signature != a.Signature {
 		return nil, "", errorf(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.")
 	}
+	c.recordKeyUse(session, service, a.Region, r.Method+" "+r.URL.Path)
 	return session, a.Region, nil
 }

@@ -12,10 +12,12 @@ import (
 	"time"
 )
 
-// Session is a set of temporary credentials STS issued for a role.
+// Session is a set of temporary credentials STS issued for a role, or an
+// IAM user's long-term access key (UserARN set, no session token).
 type Session struct {
 	AccessKeyID, SecretAccessKey, SessionToken string
 	RoleARN, AssumedRoleARN                    string
+	UserARN                                    string
 	Account                                    string
 	Expires                                    time.Time
 	Tags                                       map[string]string // session tags (pod identity)
@@ -241,6 +243,15 @@ func (c *Cloud) newSession(roleARN, sessionName string, d time.Duration, tags ma
 	return &cp
 }
 
+// caller is the principal the credentials act as: the assumed-role
+// session, or the IAM user.
+func (s *Session) caller() string {
+	if s.UserARN != "" {
+		return s.UserARN
+	}
+	return s.AssumedRoleARN
+}
+
 // sessionFor looks up temporary credentials by access key ID.
 func (c *Cloud) sessionFor(accessKeyID, token string) (*Session, *Error) {
 	c.mu.Lock()
@@ -253,6 +264,9 @@ func (c *Cloud) sessionFor(accessKeyID, token string) (*Session, *Error) {
 		return nil, errorf(400, "InvalidToken", "The provided token is malformed or otherwise invalid.")
 	case !c.now().Before(s.Expires):
 		return nil, errorf(400, "ExpiredToken", "The provided token has expired.")
+	case s.UserARN != "" && !c.keyActive(accessKeyID):
+		// An inactive key is refused as an unknown one.
+		return nil, errorf(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
 	}
 	cp := *s
 	return &cp, nil

@@ -45,7 +45,7 @@ func (c *Cloud) STSHandler(keys JWKSource) http.Handler {
 				writeSTSError(w, err)
 				return
 			}
-			writeXML(w, getCallerIdentityResponse{Result: callerIdentity{Arn: s.AssumedRoleARN, UserID: s.AccessKeyID, Account: s.Account}, Meta: newMeta()})
+			writeXML(w, getCallerIdentityResponse{Result: callerIdentity{Arn: s.caller(), UserID: s.AccessKeyID, Account: s.Account}, Meta: newMeta()})
 		default:
 			writeSTSError(w, errorf(400, "InvalidAction", "Could not find operation %s for version 2011-06-15 (the rig models AssumeRoleWithWebIdentity and GetCallerIdentity)", action))
 		}

@@ -118,3 +118,39 @@ func TestCheckImage(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretVolume: a secret volume holds the Secret's keys as files (or
+// the listed items at their paths), as the kubelet writes them, so a
+// credentials file reaches the process; a missing Secret keeps the pod
+// from starting.
+func TestSecretVolume(t *testing.T) {
+	r := newRuntime(t, sa(nil), false)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "velero", Namespace: "velero"}, Data: map[string][]byte{"cloud": []byte("[default]\n"), "other": []byte("x")}}
+	if _, err := r.Client.CoreV1().Secrets("velero").Create(context.Background(), secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p := newPod(nil, nil)
+	p.Spec.Volumes = []corev1.Volume{
+		{Name: "cloud-credentials", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "velero"}}},
+		{Name: "picked", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "velero", Items: []corev1.KeyToPath{{Key: "cloud", Path: "aws/credentials"}}}}},
+		{Name: "missing", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "gone"}}},
+		{Name: "plugins", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	dir := t.TempDir()
+	for _, v := range []string{"cloud-credentials", "picked", "plugins"} {
+		if err := r.fillSecretVolume(context.Background(), p, v, dir+"/"+v); err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+	}
+	for path, want := range map[string]string{"cloud-credentials/cloud": "[default]\n", "cloud-credentials/other": "x", "picked/aws/credentials": "[default]\n"} {
+		if got, err := readFile(dir + "/" + path); err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	if _, err := readFile(dir + "/picked/other"); err == nil {
+		t.Error("a key not listed in items was written")
+	}
+	if err := r.fillSecretVolume(context.Background(), p, "missing", dir+"/missing"); err == nil || !strings.Contains(err.Error(), "secret volume missing") {
+		t.Errorf("missing Secret: %v", err)
+	}
+}

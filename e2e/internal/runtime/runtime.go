@@ -206,6 +206,10 @@ func (r *Runtime) start(ctx context.Context, p *corev1.Pod, c *corev1.Container,
 		host := filepath.Join(dir, "volumes", m.Name)
 		_ = os.MkdirAll(host, 0o755)
 		mounts[m.MountPath] = host
+		if err := r.fillSecretVolume(ctx, p, m.Name, host); err != nil {
+			r.event(name, "refused: container "+c.Name+": "+err.Error(), nil)
+			return
+		}
 	}
 	pluginDir := mounts["/plugins"]
 	if kind == "server" {
@@ -249,6 +253,47 @@ func (r *Runtime) start(ctx context.Context, p *corev1.Pod, c *corev1.Container,
 	entry.process, entry.network = process, network
 	r.mu.Unlock()
 	r.event(name, fmt.Sprintf("started %s (%s)", kind, strings.Join(args, " ")), identity)
+}
+
+// fillSecretVolume writes a secret volume's keys as files, as the kubelet
+// does (each key a file, or only the listed items at their paths); other
+// volumes stay empty directories. A missing Secret keeps the pod from
+// starting, as on a node.
+func (r *Runtime) fillSecretVolume(ctx context.Context, p *corev1.Pod, volume, host string) error {
+	for _, v := range p.Spec.Volumes {
+		if v.Name != volume || v.Secret == nil {
+			continue
+		}
+		s, err := r.Client.CoreV1().Secrets(p.Namespace).Get(ctx, v.Secret.SecretName, metav1.GetOptions{})
+		if err != nil {
+			if v.Secret.Optional != nil && *v.Secret.Optional {
+				return nil
+			}
+			return fmt.Errorf("secret volume %s: %v", volume, err)
+		}
+		files := map[string][]byte{}
+		if len(v.Secret.Items) == 0 {
+			for k, b := range s.Data {
+				files[k] = b
+			}
+		}
+		for _, it := range v.Secret.Items {
+			b, ok := s.Data[it.Key]
+			if !ok {
+				return fmt.Errorf("secret volume %s: Secret %s has no key %s", volume, s.Name, it.Key)
+			}
+			files[it.Path] = b
+		}
+		for path, b := range files {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(host, path)), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(host, path), b, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // checkImage accepts only an image the rig built: its repository ends in
