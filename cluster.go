@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -19,6 +20,34 @@ type clusterInfo struct {
 	OidcIssuerUrl        pulumi.StringInput
 	Endpoint             pulumi.StringInput
 	CertificateAuthority pulumi.StringInput
+
+	// api reaches the cluster's API as the kubernetes provider will, to see
+	// what runs there before anything is created.
+	api func(ctx context.Context) (*kubeAPI, error)
+	// createIssuer is the issuer of an OIDC provider still to be created
+	// (createOidcProvider), once nothing stands in the way of the deploy.
+	createIssuer string
+}
+
+// connect reaches the cluster's API.
+func (info clusterInfo) connect(ctx context.Context, c stackConfig) (*kubeAPI, error) {
+	if c.KubeconfigContext != "" {
+		return contextKubeAPI(c.KubeconfigContext)
+	}
+	if info.api == nil {
+		return nil, fmt.Errorf("no API endpoint is known for cluster %q", c.ClusterName)
+	}
+	return info.api(ctx)
+}
+
+// eksAPI connects with the endpoint and CA EKS or the cluster stack gave.
+func eksAPI(c stackConfig, endpoint, ca string) func(context.Context) (*kubeAPI, error) {
+	return func(context.Context) (*kubeAPI, error) {
+		if endpoint == "" || ca == "" {
+			return nil, fmt.Errorf("cluster %q has no API endpoint or certificate authority to connect to", c.ClusterName)
+		}
+		return eksKubeAPI(c, endpoint, ca)
+	}
 }
 
 // resolveCluster finds the cluster's OIDC provider and API endpoint, in one
@@ -50,11 +79,11 @@ func resolveCluster(ctx *pulumi.Context, c stackConfig, awsProvider pulumi.Provi
 	if err != nil {
 		return clusterInfo{}, fmt.Errorf("looking up EKS cluster %q in %s (config %s:clusterName): %w", c.ClusterName, c.Region, ctx.Project(), err)
 	}
-	info := clusterInfo{Endpoint: pulumi.String(cluster.Endpoint)}
-	info.CertificateAuthority = pulumi.String("")
+	ca := ""
 	if len(cluster.CertificateAuthorities) > 0 {
-		info.CertificateAuthority = pulumi.String(cluster.CertificateAuthorities[0].Data)
+		ca = cluster.CertificateAuthorities[0].Data
 	}
+	info := clusterInfo{Endpoint: pulumi.String(cluster.Endpoint), CertificateAuthority: pulumi.String(ca), api: eksAPI(c, cluster.Endpoint, ca)}
 	if podIdentity {
 		return info, nil
 	}
@@ -68,16 +97,7 @@ func resolveCluster(ctx *pulumi.Context, c stackConfig, awsProvider pulumi.Provi
 	}
 	info.OidcIssuerUrl = pulumi.String(issuer)
 	if c.CreateOidcProvider {
-		// Retained on destroy: other workloads' IRSA roles trust the same
-		// provider, and deleting it would break them all.
-		provider, err := iam.NewOpenIdConnectProvider(ctx, "oidc-provider", &iam.OpenIdConnectProviderArgs{
-			Url:           pulumi.String(issuer),
-			ClientIdLists: pulumi.StringArray{pulumi.String(components.DefaultTokenAudience)},
-		}, pulumi.Provider(awsProvider), pulumi.RetainOnDelete(true))
-		if err != nil {
-			return clusterInfo{}, fmt.Errorf("creating IAM OIDC provider for %q: %w", c.ClusterName, err)
-		}
-		info.OidcProviderArn = provider.Arn
+		info.createIssuer = issuer
 		return info, nil
 	}
 	arn, err := oidcProviderARN(cluster.Arn, issuer)
@@ -96,6 +116,25 @@ func resolveCluster(ctx *pulumi.Context, c stackConfig, awsProvider pulumi.Provi
 	}
 	info.OidcProviderArn = pulumi.String(arn)
 	return info, nil
+}
+
+// createOIDCProvider creates the cluster's IAM OIDC provider when the stack
+// asks for it; it runs once checkExisting has let the deploy go on.
+func (info *clusterInfo) createOIDCProvider(ctx *pulumi.Context, c stackConfig, awsProvider pulumi.ProviderResource) error {
+	if info.createIssuer == "" {
+		return nil
+	}
+	// Retained on destroy: other workloads' IRSA roles trust the same
+	// provider, and deleting it would break them all.
+	provider, err := iam.NewOpenIdConnectProvider(ctx, "oidc-provider", &iam.OpenIdConnectProviderArgs{
+		Url:           pulumi.String(info.createIssuer),
+		ClientIdLists: pulumi.StringArray{pulumi.String(components.DefaultTokenAudience)},
+	}, pulumi.Provider(awsProvider), pulumi.RetainOnDelete(true))
+	if err != nil {
+		return fmt.Errorf("creating IAM OIDC provider for %q: %w", c.ClusterName, err)
+	}
+	info.OidcProviderArn = provider.Arn
+	return nil
 }
 
 // clusterIssuer is the cluster's OIDC issuer URL, if it reports one.
@@ -145,6 +184,17 @@ func fromStackReference(ctx *pulumi.Context, c stackConfig, withOIDC bool) (clus
 	}
 	if c.KubeconfigContext == "" {
 		info.Endpoint, info.CertificateAuthority = out(names.Endpoint), out(names.CertificateAuthority)
+		info.api = func(ctx context.Context) (*kubeAPI, error) {
+			plain := func(name string) string {
+				d, err := ref.GetOutputDetails(name)
+				if err != nil || d == nil {
+					return ""
+				}
+				s, _ := d.Value.(string)
+				return s
+			}
+			return eksAPI(c, plain(names.Endpoint), plain(names.CertificateAuthority))(ctx)
+		}
 	}
 	return info, nil
 }

@@ -64,6 +64,41 @@ func (k *kubeAPI) Get(ctx context.Context, path string, out interface{}) (bool, 
 	return true, json.Unmarshal(body, out)
 }
 
+// Send implements existing.Writer: a POST or PUT of body as JSON.
+func (k *kubeAPI) Send(ctx context.Context, method, path string, body interface{}) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(k.server, "/")+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if k.token != nil {
+		token, err := k.token(ctx)
+		if err != nil {
+			return err
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+	}
+	resp, err := k.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		var status struct{ Message string }
+		_ = json.Unmarshal(out, &status)
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, status.Message)
+	}
+	return nil
+}
+
 // eksKubeAPI reaches an EKS endpoint with a token from `aws eks get-token`,
 // the same command the provider's kubeconfig runs (kubeconfig in
 // providers.go), fetched once: a token is valid for 15 minutes.

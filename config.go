@@ -34,6 +34,15 @@ type stackConfig struct {
 	BackupAccessMode          string
 	AdditionalBackupLocations map[string]components.BackupLocation
 
+	// Backup and snapshot location names (an adopted Velero keeps its own).
+	BackupLocationName   string
+	SnapshotLocationName string
+
+	// Taking over a Velero that runs already: the Helm release to adopt,
+	// and whether Argo CD has let go of it.
+	AdoptRelease   string
+	ArgoCDReleased bool
+
 	// Velero install.
 	DeployNodeAgent    bool
 	NodeAgentRequests  map[string]string
@@ -174,24 +183,28 @@ func (r *configReader) object(key string, out interface{}) {
 func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 	r := &configReader{cfg: config.New(ctx, ""), ns: ctx.Project()}
 	c := stackConfig{
-		ClusterName:        r.required("clusterName"),
-		Region:             r.required("region"),
-		BucketName:         r.required("bucketName"),
-		CreateBucket:       r.boolean("createBucket", false),
-		BackupPrefix:       r.str("backupPrefix", ""),
-		SnapshotsEnabled:   r.boolean("snapshotsEnabled", true),
-		BackupAccessMode:   r.str("backupAccessMode", components.DefaultAccessMode),
-		BucketKmsKeyArn:    r.str("bucketKmsKeyArn", ""),
-		EbsKmsKeyArn:       r.str("ebsKmsKeyArn", ""),
-		DeployNodeAgent:    r.boolean("deployNodeAgent", false),
-		Namespace:          r.str("namespace", components.DefaultNamespace),
-		ServiceAccountName: r.str("serviceAccountName", components.DefaultServiceAccountName),
-		ChartVersion:       r.str("chartVersion", components.DefaultChartVersion),
-		PluginImage:        r.str("pluginImage", ""),
-		ChartRepository:    r.str("chartRepository", components.DefaultChartRepository),
-		RoleName:           r.str("roleName", ""),
-		RoleNamePrefix:     r.str("roleNamePrefix", ""),
-		RolePath:           r.str("rolePath", components.DefaultRolePath),
+		ClusterName:          r.required("clusterName"),
+		Region:               r.required("region"),
+		BucketName:           r.required("bucketName"),
+		CreateBucket:         r.boolean("createBucket", false),
+		BackupPrefix:         r.str("backupPrefix", ""),
+		SnapshotsEnabled:     r.boolean("snapshotsEnabled", true),
+		BackupAccessMode:     r.str("backupAccessMode", components.DefaultAccessMode),
+		BackupLocationName:   r.str("backupLocationName", components.DefaultLocationName),
+		AdoptRelease:         r.str("adoptRelease", ""),
+		ArgoCDReleased:       r.boolean("argoCDReleased", false),
+		BucketKmsKeyArn:      r.str("bucketKmsKeyArn", ""),
+		EbsKmsKeyArn:         r.str("ebsKmsKeyArn", ""),
+		DeployNodeAgent:      r.boolean("deployNodeAgent", false),
+		Namespace:            r.str("namespace", components.DefaultNamespace),
+		SnapshotLocationName: r.str("snapshotLocationName", ""),
+		ServiceAccountName:   r.str("serviceAccountName", components.DefaultServiceAccountName),
+		ChartVersion:         r.str("chartVersion", components.DefaultChartVersion),
+		PluginImage:          r.str("pluginImage", ""),
+		ChartRepository:      r.str("chartRepository", components.DefaultChartRepository),
+		RoleName:             r.str("roleName", ""),
+		RoleNamePrefix:       r.str("roleNamePrefix", ""),
+		RolePath:             r.str("rolePath", components.DefaultRolePath),
 
 		RolePermissionsBoundaryArn: r.str("rolePermissionsBoundaryArn", ""),
 		ReleaseTimeoutSeconds:      r.integer("releaseTimeoutSeconds", components.DefaultReleaseTimeout),
@@ -245,6 +258,8 @@ func (c stackConfig) check(ns string) error {
 		return fmt.Errorf("config %s: true creates the cluster's OIDC provider, so it conflicts with %s, %s and %s: choose one", key("createOidcProvider"), key("oidcProviderArn"), key("oidcIssuerUrl"), key("clusterStack"))
 	case c.ClusterStack != "" && !stackRefPattern.MatchString(c.ClusterStack):
 		return fmt.Errorf("config %s %q is not a stack name: use <stack>, <project>/<stack> or <org>/<project>/<stack>", key("clusterStack"), c.ClusterStack)
+	case c.ArgoCDReleased && c.AdoptRelease == "":
+		return fmt.Errorf("config %s is true but %s is not set: it only lets an adoption go on where Argo CD managed the release; set %s to the release's name, or drop %s", key("argoCDReleased"), key("adoptRelease"), key("adoptRelease"), key("argoCDReleased"))
 	case c.AssumeRoleArn != "" && !roleARNPattern.MatchString(c.AssumeRoleArn):
 		return fmt.Errorf("config %s %q is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>", key("assumeRoleArn"), c.AssumeRoleArn)
 	}
@@ -258,4 +273,10 @@ func (c stackConfig) check(ns string) error {
 		}
 	}
 	return nil
+}
+
+// snapshotLocationName is the VolumeSnapshotLocation's name: its own
+// setting, else the backup location's name.
+func (c stackConfig) snapshotLocationName() string {
+	return cmpOr(c.SnapshotLocationName, c.BackupLocationName)
 }

@@ -41,11 +41,19 @@ func deploy(ctx *pulumi.Context) (map[string]pulumi.StringInput, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Nothing that exists outside Pulumi is created before this check.
+	adopt, err := checkExisting(ctx, c, cluster)
+	if err != nil {
+		return nil, err
+	}
+	if err := cluster.createOIDCProvider(ctx, c, awsProvider); err != nil {
+		return nil, err
+	}
 	k8sProvider, err := newKubernetesProvider(ctx, c, cluster)
 	if err != nil {
 		return nil, err
 	}
-	velero, err := components.NewVeleroIRSA(ctx, "velero", componentArgs(c, cluster), pulumi.Providers(awsProvider, k8sProvider))
+	velero, err := components.NewVeleroIRSA(ctx, "velero", componentArgs(c, cluster, adopt), pulumi.Providers(awsProvider, k8sProvider))
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +72,7 @@ func deploy(ctx *pulumi.Context) (map[string]pulumi.StringInput, error) {
 	return outputs, nil
 }
 
-func componentArgs(c stackConfig, cluster clusterInfo) *components.VeleroIRSAArgs {
+func componentArgs(c stackConfig, cluster clusterInfo, adopt bool) *components.VeleroIRSAArgs {
 	args := &components.VeleroIRSAArgs{
 		IdentityMode:                 c.IdentityMode,
 		ClusterName:                  pulumi.String(c.ClusterName),
@@ -75,6 +83,10 @@ func componentArgs(c stackConfig, cluster clusterInfo) *components.VeleroIRSAArg
 		BackupPrefix:                 c.BackupPrefix,
 		BackupObjectTags:             c.BackupObjectTags,
 		BackupAccessMode:             c.BackupAccessMode,
+		BackupLocationName:           c.BackupLocationName,
+		SnapshotLocationName:         c.SnapshotLocationName,
+		ReleaseName:                  releaseName(c),
+		AdoptRelease:                 adopt,
 		AdditionalBackupLocations:    c.AdditionalBackupLocations,
 		SnapshotsEnabled:             pulumi.BoolRef(c.SnapshotsEnabled),
 		DeployNodeAgent:              c.DeployNodeAgent,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
+	"github.com/velero-irsa/velero-irsa/components/existing"
 	"github.com/velero-irsa/velero-irsa/internal/pulumimock"
 )
 
@@ -25,6 +27,15 @@ const (
 	placeholderAccount  = "123456789012"
 	placeholderIssuerID = "EXAMPLED539D4633E53DE1B71EXAMPLE"
 )
+
+// TestMain runs the program's tests against a cluster with no Velero on
+// it, unless a test says otherwise; none of them reaches a real cluster.
+func TestMain(m *testing.M) {
+	readCluster = func(context.Context, stackConfig, clusterInfo) (existing.Cluster, existing.Writer, error) {
+		return existing.Cluster{}, nil, nil
+	}
+	os.Exit(m.Run())
+}
 
 // fakeAWS answers the two invokes the program may make. Every cluster exists,
 // in the stack's region, in the account of the stack's assumeRoleArn (else

@@ -36,6 +36,9 @@ func TestRigProgram(t *testing.T) {
 	if dir == "" || stack == "" || op == "" {
 		t.Skip("run by the end-to-end rig (e2e/run), which sets VELERO_IRSA_RIG_WORKDIR, _STACK and _OP")
 	}
+	// The program reads the rig's cluster for real (TestMain gives the
+	// mock tests an empty one).
+	readCluster = readLiveCluster
 	ctx := context.Background()
 	cmd, err := auto.NewPulumiCommand(nil)
 	if err != nil {

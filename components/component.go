@@ -85,7 +85,14 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 		dependsOn = append(dependsOn, association)
 	}
 
-	release, err := newVeleroRelease(ctx, name, s, plan, role.Arn, parent, pulumi.DependsOn(dependsOn))
+	releaseOpts := []pulumi.ResourceOption{parent, pulumi.DependsOn(dependsOn)}
+	if s.adoptRelease && !ctx.DryRun() {
+		// Imported and upgraded in one deployment (the engine diffs the
+		// imported inputs against these and updates); a preview shows a
+		// create instead, so it never reads the release's old values.
+		releaseOpts = append(releaseOpts, pulumi.Import(pulumi.ID(s.namespace+"/"+s.releaseName)))
+	}
+	release, err := newVeleroRelease(ctx, name, s, plan, role.Arn, releaseOpts...)
 	if err != nil {
 		return nil, err
 	}

@@ -102,6 +102,7 @@ func resolve(s settings, in inputs) (resolved, error) {
 			VeleroImageTag:     s.veleroTag,
 			Region:             in.region,
 			LocationName:       s.locationName,
+			SnapshotLocation:   s.snapshotLocationName,
 			Snapshots:          s.snapshots,
 			EBSKMSKeyID:        ebsKeyID,
 			TokenAudience:      s.audience,

@@ -40,6 +40,8 @@ const (
 type settings struct {
 	mode                             string
 	prefix, locationName, accessMode string
+	snapshotLocationName             string
+	adoptRelease                     bool
 	objectTags                       map[string]string
 	snapshots                        bool
 	namespace, serviceAccount        string
@@ -73,6 +75,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		mode:            cmp.Or(a.IdentityMode, IdentityModeIRSA),
 		prefix:          a.BackupPrefix,
 		locationName:    cmp.Or(a.BackupLocationName, DefaultLocationName),
+		adoptRelease:    a.AdoptRelease,
 		accessMode:      cmp.Or(a.BackupAccessMode, DefaultAccessMode),
 		objectTags:      a.BackupObjectTags,
 		snapshots:       a.SnapshotsEnabled == nil || *a.SnapshotsEnabled,
@@ -107,6 +110,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		return settings{}, err
 	}
 	s.overrides = plain
+	s.snapshotLocationName = cmp.Or(a.SnapshotLocationName, s.locationName)
 	if a.BackupLocationTimeoutSeconds != 0 {
 		s.locationTimeout = a.BackupLocationTimeoutSeconds
 	}
@@ -123,6 +127,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		func() error { return checkIdentityMode(s.mode, a) },
 		func() error { return validatePrefix("backupPrefix", s.prefix) },
 		func() error { return validateSubdomain("backupLocationName", s.locationName) },
+		func() error { return validateSubdomain("snapshotLocationName", s.snapshotLocationName) },
 		s.checkAccessMode,
 		func() error { return validateObjectTags(s.objectTags) },
 		func() error { return validateLabel("namespace", s.namespace) },

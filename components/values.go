@@ -1,6 +1,7 @@
 package components
 
 import (
+	"cmp"
 	"maps"
 	"net/url"
 	"slices"
@@ -59,7 +60,9 @@ type ValuesInput struct {
 	// LocationName names the snapshot location and is the schedules'
 	// default backup location.
 	LocationName string
-	Snapshots    bool
+	// SnapshotLocation names the snapshot location; "" is LocationName.
+	SnapshotLocation string
+	Snapshots        bool
 	// EBSKMSKeyID, when set, is the snapshot location's ebsKmsKeyId: the key
 	// volumes restored from snapshots are encrypted with.
 	EBSKMSKeyID string
@@ -180,7 +183,7 @@ func snapshotLocations(in ValuesInput) []interface{} {
 	}
 	return []interface{}{
 		map[string]interface{}{
-			"name":     in.LocationName,
+			"name":     cmp.Or(in.SnapshotLocation, in.LocationName),
 			"provider": "aws",
 			"config":   config,
 		},

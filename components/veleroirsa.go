@@ -56,6 +56,11 @@ type VeleroIRSAArgs struct {
 	// BackupLocationName names the BackupStorageLocation (and the
 	// VolumeSnapshotLocation). Default "default".
 	BackupLocationName string `pulumi:"backupLocationName,optional"`
+	// SnapshotLocationName names the VolumeSnapshotLocation. Default:
+	// BackupLocationName. Velero records it in each backup with EBS
+	// snapshots and looks it up by that name to restore them, so a Velero
+	// that is taken over keeps its own.
+	SnapshotLocationName string `pulumi:"snapshotLocationName,optional"`
 	// BackupAccessMode is ReadWrite (default) or ReadOnly, the latter for a
 	// cluster that only restores from the location.
 	BackupAccessMode string `pulumi:"backupAccessMode,optional"`
@@ -208,6 +213,19 @@ type VeleroIRSAArgs struct {
 
 	// ReleaseName is the Helm release name. Default "velero".
 	ReleaseName string `pulumi:"releaseName,optional"`
+	// AdoptRelease takes over the Helm release ReleaseName that already
+	// runs in Namespace: on an up (not a preview) the release is imported
+	// into the stack with the import resource option and upgraded to the
+	// role in the same deployment, at a new revision, so `helm history` and
+	// `helm rollback` keep working. Default false. The kubernetes provider's
+	// import copies the newest revision's user-supplied values into the
+	// stack's state in the clear, so set it only once those values hold no
+	// static keys: existing.HandOverRelease makes that so, and the
+	// velero-irsa program calls it (with existing.Read and existing.Check,
+	// which also refuse an adoption that would lose a location or a
+	// schedule) before it sets this field. A later up with it still set
+	// changes nothing: the release is in the stack's state by then.
+	AdoptRelease bool `pulumi:"adoptRelease,optional"`
 	// ChartVersion is the exact Velero chart version. Default "12.1.0".
 	// The server image installed is the newest known patch of the chart's
 	// Velero line, not the chart's appVersion: velero/velero:v1.18.3 for

@@ -26,9 +26,12 @@ type Env struct {
 	Work      string // a fresh work directory for this run
 	ChartDir  string // --chart: a chart directory to serve instead of the stand-in
 	StackFile string // --stack-file: run scenario 8's checks on this stack only
-	Keep      bool   // --keep: leave the rig running after its scenario
-	VeleroTag string
-	PluginTag string
+	// BeforeValues is --before-values: the values of the first install the
+	// adoption scenarios take over.
+	BeforeValues string
+	Keep         bool // --keep: leave the rig running after its scenario
+	VeleroTag    string
+	PluginTag    string
 	// ChartVersion and the SDK versions the program asks plugins for.
 	ChartVersion, AWSPluginVersion, KubernetesPluginVersion string
 	// VeleroIRSAPluginVersion is the version the multi-language plugin

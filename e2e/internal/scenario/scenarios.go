@@ -182,7 +182,7 @@ func All() []string {
 	for _, c := range brokenCases {
 		names = append(names, c.name)
 	}
-	return append(names, "identity-change", "pod-identity", "restore-drill", "any-stack", "other-languages")
+	return append(names, "identity-change", "pod-identity", "restore-drill", "any-stack", "other-languages", "adopt-helm")
 }
 
 // Run runs the selected scenarios (all when none) and reports each.
@@ -242,6 +242,9 @@ func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name
 	}
 	if want("other-languages") {
 		report("other-languages", otherLanguages(ctx, e))
+	}
+	if want("adopt-helm") {
+		report("adopt-helm", adoptHelm(ctx, e))
 	}
 }
 

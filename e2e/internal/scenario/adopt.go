@@ -1,0 +1,654 @@
+package scenario
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/velero-irsa/velero-irsa/e2e/internal/awsfake"
+	"github.com/velero-irsa/velero-irsa/e2e/internal/rig"
+)
+
+// adoptCluster is the cluster of the adoption scenarios, with the guide's
+// region.
+const (
+	adoptCluster = "adopt-apne2"
+	adoptRegion  = "ap-northeast-2"
+	adoptAccount = "123456789012"
+	adoptBucket  = "velero-irsa-rig-adopt"
+	// scheduleEvery is how often the installation's schedule runs: short
+	// enough that a run falls inside the scenario, so a missed one shows.
+	scheduleEvery = 2 * time.Minute
+)
+
+// guideValues are the values of a first install the guide's way: the
+// chart with an IAM user's key in credentials.secretContents, its location
+// names, and a schedule; keyID and secret are the user's key.
+func guideValues(e *Env, keyID, secret string) map[string]interface{} {
+	return map[string]interface{}{
+		"image": map[string]interface{}{"repository": "velero/velero", "tag": e.VeleroTag},
+		"initContainers": []interface{}{map[string]interface{}{
+			"name": "velero-plugin-for-aws", "image": "velero/velero-plugin-for-aws:" + e.PluginTag, "imagePullPolicy": "IfNotPresent",
+			"volumeMounts": []interface{}{map[string]interface{}{"mountPath": "/target", "name": "plugins"}},
+		}},
+		"credentials": map[string]interface{}{
+			"useSecret":      true,
+			"secretContents": map[string]interface{}{"cloud": "[default]\naws_access_key_id=" + keyID + "\naws_secret_access_key=" + secret + "\n"},
+		},
+		"configuration": map[string]interface{}{
+			"backupStorageLocation": []interface{}{map[string]interface{}{
+				"name": "velero-s3-bsl", "provider": "aws", "bucket": adoptBucket, "prefix": "clusters/" + adoptCluster, "default": true,
+				"config": map[string]interface{}{"region": adoptRegion},
+			}},
+			"volumeSnapshotLocation": []interface{}{map[string]interface{}{
+				"name": "velero-s3-dsl", "provider": "aws", "config": map[string]interface{}{"region": adoptRegion},
+			}},
+		},
+		"schedules": map[string]interface{}{
+			"apps": map[string]interface{}{"schedule": fmt.Sprintf("@every %s", scheduleEvery), "template": map[string]interface{}{
+				"ttl": "168h0m0s", "includedNamespaces": []interface{}{"apps"},
+			}},
+		},
+	}
+}
+
+// stackFromValues is the stack that adopts a first install made with
+// values: the cluster and region, the main location (the default one, else
+// the first) as bucket, prefix and name, the others as additional
+// locations with their access modes, the snapshot location's name and the
+// schedules, each as the stack writes it.
+func stackFromValues(values map[string]interface{}, cluster, region string) (string, string, error) {
+	conf, _ := values["configuration"].(map[string]interface{})
+	bsls, _ := conf["backupStorageLocation"].([]interface{})
+	if len(bsls) == 0 {
+		return "", "", fmt.Errorf("the values render no backup location (configuration.backupStorageLocation)")
+	}
+	main := 0
+	for i, b := range bsls {
+		if m, _ := b.(map[string]interface{}); m["default"] == true {
+			main = i
+		}
+	}
+	str := func(m map[string]interface{}, k string) string { s, _ := m[k].(string); return s }
+	loc := func(i int) (map[string]interface{}, map[string]interface{}) {
+		m, _ := bsls[i].(map[string]interface{})
+		c, _ := m["config"].(map[string]interface{})
+		return m, c
+	}
+	m, c := loc(main)
+	region = cmpOr(str(c, "region"), region)
+	config := map[string]interface{}{
+		"velero-irsa:clusterName": cluster, "velero-irsa:region": cmpOr(str(c, "region"), region),
+		"velero-irsa:bucketName": str(m, "bucket"), "velero-irsa:backupPrefix": str(m, "prefix"),
+		"velero-irsa:backupLocationName": cmpOr(str(m, "name"), "default"),
+		"velero-irsa:verifyBackup":       true, "velero-irsa:backupLocationTimeoutSeconds": 120,
+	}
+	additional := map[string]interface{}{}
+	for i := range bsls {
+		if i == main {
+			continue
+		}
+		m, c := loc(i)
+		additional[cmpOr(str(m, "name"), "default")] = map[string]interface{}{
+			"bucket": str(m, "bucket"), "prefix": str(m, "prefix"), "region": cmpOr(str(c, "region"), region), "accessMode": cmpOr(str(m, "accessMode"), "ReadWrite"),
+		}
+	}
+	if len(additional) > 0 {
+		config["velero-irsa:additionalBackupLocations"] = additional
+	}
+	if vsls, _ := conf["volumeSnapshotLocation"].([]interface{}); len(vsls) > 0 {
+		v, _ := vsls[0].(map[string]interface{})
+		config["velero-irsa:snapshotLocationName"] = cmpOr(str(v, "name"), "default")
+	} else {
+		config["velero-irsa:snapshotsEnabled"] = false
+	}
+	schedules := map[string]interface{}{}
+	raw, _ := values["schedules"].(map[string]interface{})
+	for key, v := range raw {
+		s, _ := v.(map[string]interface{})
+		t, _ := s["template"].(map[string]interface{})
+		entry := map[string]interface{}{"schedule": s["schedule"]}
+		for k, val := range t {
+			entry[k] = val
+		}
+		schedules[key] = entry
+	}
+	if len(schedules) > 0 {
+		config["velero-irsa:schedules"] = schedules
+	}
+	// Indented by two, as setConfig edits stack files.
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(map[string]interface{}{"config": config}); err != nil {
+		return "", "", err
+	}
+	return "# A first install's values, adopted, in the rig.\n" + b.String(), region, nil
+}
+
+// valuesBuckets are the buckets the values' backup locations name, with
+// their regions.
+func valuesBuckets(values map[string]interface{}, region string) map[string]string {
+	out := map[string]string{}
+	conf, _ := values["configuration"].(map[string]interface{})
+	bsls, _ := conf["backupStorageLocation"].([]interface{})
+	for _, b := range bsls {
+		m, _ := b.(map[string]interface{})
+		c, _ := m["config"].(map[string]interface{})
+		name, _ := m["bucket"].(string)
+		r, _ := c["region"].(string)
+		if name != "" {
+			out[name] = cmpOr(r, region)
+		}
+	}
+	return out
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// helm runs the built helm against the rig's cluster, trusting the rig's
+// CA (the chart repository is served with it).
+func (d *Deployment) helm(args ...string) (string, error) {
+	home := filepath.Join(d.Rig.Dir, "helm")
+	cmd := exec.Command(filepath.Join(d.Env.Bin, "helm"), append(args, "--kubeconfig", d.Rig.Cluster.Kubeconfig)...)
+	cmd.Env = []string{"HOME=" + home, "HELM_CACHE_HOME=" + home + "/cache", "HELM_CONFIG_HOME=" + home + "/config", "HELM_DATA_HOME=" + home + "/data",
+		"SSL_CERT_FILE=" + d.Rig.CAFile, "PATH=/usr/bin:/bin"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("helm %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// releaseRevision is the newest revision of the release and its status.
+func (d *Deployment) releaseRevision() (int, string, error) {
+	out, err := d.helm("history", "velero", "-n", "velero", "-o", "json")
+	if err != nil {
+		return 0, "", err
+	}
+	var history []struct {
+		Revision int    `json:"revision"`
+		Status   string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(out), &history); err != nil || len(history) == 0 {
+		return 0, "", fmt.Errorf("helm history: %v: %s", err, out)
+	}
+	last := history[len(history)-1]
+	return last.Revision, last.Status, nil
+}
+
+// installTheGuidesWay makes the first install: the IAM user and its key,
+// the bucket, `helm upgrade --install` with values (the key added), a
+// canary in namespace apps and two backups, one of them holding it. It
+// returns the key.
+func (d *Deployment) installTheGuidesWay(ctx context.Context, values func(keyID, secret string) map[string]interface{}) (awsfake.AccessKey, error) {
+	r := d.Rig
+	if _, err := r.Cloud.CreateUser(r.Partition, r.Account, "velero"); err != nil {
+		return awsfake.AccessKey{}, err
+	}
+	buckets := valuesBuckets(values("AKIAEXAMPLEEXAMPLE00", "x"), r.Region)
+	var objects, names []string
+	for _, name := range sortedKeys(buckets) {
+		if err := r.CreateBucket(name, buckets[name]); err != nil {
+			return awsfake.AccessKey{}, err
+		}
+		objects = append(objects, `"arn:aws:s3:::`+name+`/*"`)
+		names = append(names, `"arn:aws:s3:::`+name+`"`)
+	}
+	// The user's policy as such guides give it: the buckets, their
+	// objects, and EBS snapshots.
+	policy := `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Action":["ec2:DescribeVolumes","ec2:DescribeSnapshots","ec2:CreateTags","ec2:CreateVolume","ec2:CreateSnapshot","ec2:DeleteSnapshot"],"Resource":"*"},` +
+		`{"Effect":"Allow","Action":["s3:GetObject","s3:DeleteObject","s3:PutObject","s3:AbortMultipartUpload","s3:ListMultipartUploadParts"],"Resource":[` + strings.Join(objects, ",") + `]},` +
+		`{"Effect":"Allow","Action":"s3:ListBucket","Resource":[` + strings.Join(names, ",") + `]}]}`
+	if err := r.Cloud.PutUserPolicy("velero", "velero", policy); err != nil {
+		return awsfake.AccessKey{}, err
+	}
+	key, err := r.Cloud.CreateAccessKey("velero")
+	if err != nil {
+		return awsfake.AccessKey{}, err
+	}
+	raw, err := yaml.Marshal(values(key.ID, key.Secret))
+	if err != nil {
+		return key, err
+	}
+	file := filepath.Join(r.Dir, "first-install-values.yaml")
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		return key, err
+	}
+	if _, err := d.show("helm upgrade --install velero velero --repo <rig chart repository> -n velero --create-namespace -f first-install-values.yaml --wait", func() (string, error) {
+		return d.helm("upgrade", "--install", "velero", "velero", "--repo", d.repo.URL, "--version", d.Env.ChartVersion,
+			"-n", "velero", "--create-namespace", "-f", file, "--wait", "--timeout", "5m")
+	}); err != nil {
+		return key, err
+	}
+	if err := waitFor(ctx, 3*time.Minute, "location velero-s3-bsl Available with the user's key", func() error {
+		if p := d.jsonpath("backupstoragelocations.velero.io", "velero-s3-bsl", "velero", "{.status.phase}"); p != "Available" {
+			return fmt.Errorf("phase %q: %s", p, d.jsonpath("backupstoragelocations.velero.io", "velero-s3-bsl", "velero", "{.status.message}"))
+		}
+		return nil
+	}); err != nil {
+		return key, err
+	}
+	for _, args := range [][]string{
+		{"create", "namespace", "apps"},
+		{"create", "configmap", "adopt-canary", "-n", "apps", "--from-literal=written=before-the-switch"},
+	} {
+		if _, err := d.kubectl(args...); err != nil {
+			return key, err
+		}
+	}
+	for _, b := range []struct{ name, ns string }{{"before-velero", "velero"}, {"before-canary", "apps"}} {
+		if _, err := d.show("velero backup create "+b.name+" --include-namespaces "+b.ns+" --wait", func() (string, error) {
+			return d.velero("backup", "create", b.name, "--include-namespaces", b.ns, "--wait", "-n", "velero")
+		}); err != nil {
+			return key, err
+		}
+		if p := d.jsonpath("backups.velero.io", b.name, "velero", "{.status.phase}"); p != "Completed" {
+			return key, fmt.Errorf("backup %s with the user's key: %s", b.name, p)
+		}
+	}
+	if len(r.Cloud.KeyUses(key.ID)) == 0 {
+		return key, fmt.Errorf("the first install made no request with the user's key")
+	}
+	return key, nil
+}
+
+// adoptHelm is the adopt-helm scenario: a release installed the guide's
+// way with an IAM user's key is refused without adoptRelease, and taken
+// over in place with it.
+func adoptHelm(ctx context.Context, e *Env) error {
+	values := func(id, secret string) map[string]interface{} { return guideValues(e, id, secret) }
+	if e.BeforeValues != "" {
+		var err error
+		if values, err = valuesFromFile(e.BeforeValues, e); err != nil {
+			return err
+		}
+	}
+	stack, region, err := stackFromValues(values("AKIAEXAMPLEEXAMPLE00", "x"), adoptCluster, adoptRegion)
+	if err != nil {
+		return err
+	}
+	r, err := startRig(ctx, e, "adopt-helm", adoptAccount, region, adoptCluster)
+	if err != nil {
+		return err
+	}
+	defer e.done(ctx, r)
+	if err := r.AssociateOIDCProvider(); err != nil {
+		return err
+	}
+	d, err := NewDeployment(e, r, adoptCluster, stack)
+	if err != nil {
+		return err
+	}
+	key, err := d.installTheGuidesWay(ctx, values)
+	if err != nil {
+		return fmt.Errorf("the first install: %w", err)
+	}
+	return d.adopt(ctx, key, "velero-irsa:adoptRelease: velero", func() error { return d.SetConfig("adoptRelease", "velero") })
+}
+
+// adopt runs the two ups of an adoption and checks what the issue asks:
+// the first up (without the setting) fails with the detection message and
+// changes nothing; the second succeeds, and afterwards the release is at a
+// higher revision, the old backups are Completed at their location, the
+// older one restores, the schedule's next backup is made with the role,
+// no Secret holds the key, no request signed with it reached AWS after
+// the switch, and the stack's state never held it.
+func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, hint string, enable func() error) error {
+	r := d.Rig
+	rev0, _, err := d.releaseRevision()
+	if err != nil {
+		return err
+	}
+	deployGen := d.jsonpath("deployment", "velero", "velero", "{.metadata.generation}")
+	out, err := d.Run(ctx, "up", upTimeout)
+	if err == nil {
+		return fmt.Errorf("pulumi up succeeded on a cluster where Velero runs outside the stack")
+	}
+	for _, want := range []string{"Velero already runs on cluster " + adoptCluster + ", outside this stack; nothing was created or changed.", hint, "static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud"} {
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("the refused up does not say %q", want)
+		}
+	}
+	if rev, _, _ := d.releaseRevision(); rev != rev0 {
+		return fmt.Errorf("the refused up changed the release: revision %d, was %d", rev, rev0)
+	}
+	if roles := r.Cloud.Roles(); len(roles) != 0 {
+		return fmt.Errorf("the refused up created role %s", roles[0].ARN)
+	}
+	if gen := d.jsonpath("deployment", "velero", "velero", "{.metadata.generation}"); gen != deployGen {
+		return fmt.Errorf("the refused up changed Velero's Deployment (generation %s, was %s)", gen, deployGen)
+	}
+	fmt.Fprintf(d.Env.Out, "    refused as it should: release at revision %d, no role, Deployment unchanged\n", rev0)
+
+	if err := enable(); err != nil {
+		return err
+	}
+	watch := watchServer(ctx, d)
+	start := time.Now()
+	out, err = d.Run(ctx, "up", upTimeout)
+	switched := time.Now()
+	if err != nil {
+		watch.stop()
+		return fmt.Errorf("the adopting up: %v", err)
+	}
+	rev, status, err := d.releaseRevision()
+	if err != nil || rev <= rev0 || status != "deployed" {
+		watch.stop()
+		return fmt.Errorf("after the adoption the release is at revision %d (%s), was %d: %v", rev, status, rev0, err)
+	}
+	fmt.Fprintf(d.Env.Out, "    release velero: revision %d, was %d; the adopting up took %s\n", rev, rev0, switched.Sub(start).Round(time.Second))
+	if err := d.checkDeployed(out, "velero", "velero-server", adoptBucket, "clusters/"+adoptCluster, true, true); err != nil {
+		watch.stop()
+		return err
+	}
+	for _, b := range []string{"before-velero", "before-canary"} {
+		phase := d.jsonpath("backups.velero.io", b, "velero", "{.status.phase}")
+		loc := d.jsonpath("backups.velero.io", b, "velero", "{.spec.storageLocation}")
+		if phase != "Completed" || loc != "velero-s3-bsl" {
+			watch.stop()
+			return fmt.Errorf("backup %s after the adoption: %s at %q", b, phase, loc)
+		}
+	}
+	if err := d.restoreCanary(ctx); err != nil {
+		watch.stop()
+		return err
+	}
+	scheduled, err := d.nextScheduledBackup(ctx, switched)
+	gap := watch.stop()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.Env.Out, "    scheduled backup %s after the switch: Completed\n", scheduled)
+	fmt.Fprintf(d.Env.Out, "    window with no ready Velero server pod: %s; with no Velero server process: %s\n", gap.noReadyPod.Round(100*time.Millisecond), gap.noProcess.Round(100*time.Millisecond))
+	missed, err := d.missedScheduleRuns()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.Env.Out, "    schedule runs missed: %d\n", missed)
+	if missed > 0 {
+		return fmt.Errorf("%d schedule runs were missed across the adoption", missed)
+	}
+	if err := d.noKeyLeft(key, gap.oldStopped); err != nil {
+		return err
+	}
+	return d.stateHoldsNoKey(key)
+}
+
+// restoreCanary restores the backup holding the canary, taken before the
+// switch, into another namespace with the role.
+func (d *Deployment) restoreCanary(ctx context.Context) error {
+	if _, err := d.show("velero restore create adopt-restore --from-backup before-canary --namespace-mappings apps:apps-restored --wait", func() (string, error) {
+		return d.velero("restore", "create", "adopt-restore", "--from-backup", "before-canary", "--namespace-mappings", "apps:apps-restored", "--wait", "-n", "velero")
+	}); err != nil {
+		return err
+	}
+	if p := d.jsonpath("restores.velero.io", "adopt-restore", "velero", "{.status.phase}"); p != "Completed" {
+		return fmt.Errorf("the restore of the backup taken before the switch: %s", p)
+	}
+	if v := d.jsonpath("configmap", "adopt-canary", "apps-restored", "{.data.written}"); v != "before-the-switch" {
+		return fmt.Errorf("the canary restored from before the switch reads %q", v)
+	}
+	fmt.Fprintf(d.Env.Out, "    the backup taken before the switch restored with the role: canary in apps-restored\n")
+	return nil
+}
+
+// scheduledBackups lists the Schedule's backups by creation time.
+func (d *Deployment) scheduledBackups() ([]scheduledBackup, error) {
+	out, err := d.kubectl("get", "backups.velero.io", "-n", "velero", "-l", "velero.io/schedule-name", "-o", "json")
+	if err != nil {
+		return nil, err
+	}
+	var list struct {
+		Items []struct {
+			Metadata struct {
+				Name              string    `json:"name"`
+				CreationTimestamp time.Time `json:"creationTimestamp"`
+			} `json:"metadata"`
+			Status struct {
+				Phase string `json:"phase"`
+			} `json:"status"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		return nil, err
+	}
+	var b []scheduledBackup
+	for _, it := range list.Items {
+		b = append(b, scheduledBackup{it.Metadata.Name, it.Metadata.CreationTimestamp, it.Status.Phase})
+	}
+	sort.Slice(b, func(i, j int) bool { return b[i].created.Before(b[j].created) })
+	return b, nil
+}
+
+type scheduledBackup struct {
+	name    string
+	created time.Time
+	phase   string
+}
+
+// nextScheduledBackup waits for the schedule's first backup after the
+// switch to complete.
+func (d *Deployment) nextScheduledBackup(ctx context.Context, after time.Time) (string, error) {
+	var name string
+	err := waitFor(ctx, scheduleEvery+2*time.Minute, "the schedule's next backup Completed", func() error {
+		list, err := d.scheduledBackups()
+		if err != nil {
+			return err
+		}
+		for _, b := range list {
+			if !b.created.Before(after.Truncate(time.Second)) {
+				name = b.name
+				if b.phase != "Completed" {
+					return fmt.Errorf("%s is %s", b.name, b.phase)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("none yet")
+	})
+	return name, err
+}
+
+// missedScheduleRuns counts the runs the schedule should have made and did
+// not, from its backups' creation times: a gap of n intervals between two
+// runs means n-1 missed (Velero runs a late schedule once, right away).
+func (d *Deployment) missedScheduleRuns() (int, error) {
+	list, err := d.scheduledBackups()
+	if err != nil {
+		return 0, err
+	}
+	missed := 0
+	for i := 1; i < len(list); i++ {
+		gap := list[i].created.Sub(list[i-1].created)
+		// A minute of slack: Velero checks schedules once a minute.
+		if n := int((gap - time.Minute) / scheduleEvery); n > 0 {
+			missed += n
+		}
+	}
+	return missed, nil
+}
+
+// noKeyLeft checks that no Secret but Helm's records of old revisions
+// holds the user's key, and that no request signed with it reached AWS
+// after the old server stopped.
+func (d *Deployment) noKeyLeft(key awsfake.AccessKey, oldStopped time.Time) error {
+	out, err := d.kubectl("get", "secrets", "-A", "-o", "json")
+	if err != nil {
+		return err
+	}
+	var list struct {
+		Items []struct {
+			Metadata struct{ Name, Namespace string } `json:"metadata"`
+			Type     string                           `json:"type"`
+			Data     map[string][]byte                `json:"data"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		return err
+	}
+	var records []string
+	for _, s := range list.Items {
+		if s.Type == "helm.sh/release.v1" {
+			records = append(records, s.Metadata.Name)
+			continue
+		}
+		for k, v := range s.Data {
+			if strings.Contains(string(v), key.ID) || strings.Contains(string(v), key.Secret) {
+				return fmt.Errorf("Secret %s/%s key %s holds the user's key after the adoption", s.Metadata.Namespace, s.Metadata.Name, k)
+			}
+		}
+	}
+	fmt.Fprintf(d.Env.Out, "    no Secret holds the user's key (Helm's release records kept: %s)\n", strings.Join(records, ", "))
+	var after []string
+	for _, u := range d.Rig.Cloud.KeyUses(key.ID) {
+		if u.Time.After(oldStopped) {
+			after = append(after, u.Time.Format(time.RFC3339)+" "+u.Service+" "+u.Request)
+		}
+	}
+	if oldStopped.IsZero() {
+		return fmt.Errorf("the old Velero server process was never seen stopping")
+	}
+	if len(after) > 0 {
+		return fmt.Errorf("%d requests signed with the user's key after the old server stopped, first %s", len(after), after[0])
+	}
+	last, _ := d.Rig.Cloud.AccessKeyLastUsed(key.ID)
+	fmt.Fprintf(d.Env.Out, "    the user's key was last used %s (%s), before the old server stopped at %s\n", last.LastUsed.Format(time.RFC3339), last.LastService, oldStopped.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// stateHoldsNoKey searches every file of the stack's backend (the stack
+// file, its .bak, the history and backup copies) for the key.
+func (d *Deployment) stateHoldsNoKey(key awsfake.AccessKey) error {
+	root := filepath.Join(d.Rig.Dir, "pulumi-state")
+	files := 0
+	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		files++
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, s := range []string{key.ID, key.Secret} {
+			if strings.Contains(string(b), s) {
+				return fmt.Errorf("%s holds the user's key", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.Env.Out, "    the stack's state (%d files under pulumi-state: stack, .bak, history, backups) holds neither the key ID nor the secret\n", files)
+	return nil
+}
+
+// serverWatch measures, while an adoption runs, how long no Velero server
+// pod was ready and no server process ran, and when the last process
+// started before the watch stopped.
+type serverWatch struct {
+	cancel func()
+	done   chan windows
+}
+
+type windows struct {
+	noReadyPod, noProcess time.Duration
+	oldStopped            time.Time // when the server that ran at the start stopped
+}
+
+func watchServer(ctx context.Context, d *Deployment) *serverWatch {
+	ctx, cancel := context.WithCancel(ctx)
+	w := &serverWatch{cancel: cancel, done: make(chan windows, 1)}
+	started := time.Now()
+	go func() {
+		var res windows
+		var down time.Time
+		for {
+			out, _ := d.kubectl("get", "pods", "-n", "velero", "-l", "name=velero", "-o", `jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}`)
+			isReady := strings.Contains(out, "True")
+			now := time.Now()
+			switch {
+			case !isReady && down.IsZero():
+				down = now
+			case isReady && !down.IsZero():
+				res.noReadyPod += now.Sub(down)
+				down = time.Time{}
+			}
+			select {
+			case <-ctx.Done():
+				if !down.IsZero() {
+					res.noReadyPod += now.Sub(down)
+				}
+				res.noProcess, res.oldStopped = processGap(d.Rig, started)
+				w.done <- res
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}()
+	return w
+}
+
+func (w *serverWatch) stop() windows {
+	w.cancel()
+	return <-w.done
+}
+
+// processGap reads the runtime's events since start: the time from the
+// first server process stopping to the next one starting, and when that
+// first one stopped.
+func processGap(r *rig.Rig, since time.Time) (time.Duration, time.Time) {
+	var stopped time.Time
+	for _, ev := range r.Runtime.Events() {
+		if ev.Time.Before(since) || !strings.HasPrefix(ev.Pod, "velero/velero-") {
+			continue
+		}
+		switch {
+		case stopped.IsZero() && strings.HasPrefix(ev.What, "stopped"):
+			stopped = ev.Time
+		case !stopped.IsZero() && strings.HasPrefix(ev.What, "started server"):
+			return ev.Time.Sub(stopped), stopped
+		}
+	}
+	return 0, stopped
+}
+
+// valuesFromFile reads --before-values: a user's values file for the first
+// install; the rig puts the user's key in credentials.secretContents and
+// points the images at the ones it built.
+func valuesFromFile(path string, e *Env) (func(id, secret string) map[string]interface{}, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var base map[string]interface{}
+	if err := yaml.Unmarshal(raw, &base); err != nil {
+		return nil, fmt.Errorf("--before-values %s: %v", path, err)
+	}
+	return func(id, secret string) map[string]interface{} {
+		var v map[string]interface{}
+		b, _ := json.Marshal(base)
+		_ = json.Unmarshal(b, &v)
+		guide := guideValues(e, id, secret)
+		v["credentials"] = guide["credentials"]
+		v["image"] = guide["image"]
+		v["initContainers"] = guide["initContainers"]
+		return v
+	}, nil
+}
