@@ -343,33 +343,32 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, hint stri
 	out, err = d.Run(ctx, "up", upTimeout)
 	switched := time.Now()
 	if err != nil {
-		watch.stop()
+		watch.stop(ctx, d)
 		return fmt.Errorf("the adopting up: %v", err)
+	}
+	gap := watch.stop(ctx, d)
+	for _, t := range gap.transitions {
+		fmt.Fprintf(d.Env.Out, "      %s\n", t)
 	}
 	rev, status, err := d.releaseRevision()
 	if err != nil || rev <= rev0 || status != "deployed" {
-		watch.stop()
 		return fmt.Errorf("after the adoption the release is at revision %d (%s), was %d: %v", rev, status, rev0, err)
 	}
 	fmt.Fprintf(d.Env.Out, "    release velero: revision %d, was %d; the adopting up took %s\n", rev, rev0, switched.Sub(start).Round(time.Second))
 	if err := d.checkDeployed(out, "velero", "velero-server", adoptBucket, "clusters/"+adoptCluster, true, true); err != nil {
-		watch.stop()
 		return err
 	}
 	for _, b := range []string{"before-velero", "before-canary"} {
 		phase := d.jsonpath("backups.velero.io", b, "velero", "{.status.phase}")
 		loc := d.jsonpath("backups.velero.io", b, "velero", "{.spec.storageLocation}")
 		if phase != "Completed" || loc != "velero-s3-bsl" {
-			watch.stop()
 			return fmt.Errorf("backup %s after the adoption: %s at %q", b, phase, loc)
 		}
 	}
 	if err := d.restoreCanary(ctx); err != nil {
-		watch.stop()
 		return err
 	}
 	scheduled, err := d.nextScheduledBackup(ctx, switched)
-	gap := watch.stop()
 	if err != nil {
 		return err
 	}
@@ -559,9 +558,9 @@ func (d *Deployment) stateHoldsNoKey(key awsfake.AccessKey) error {
 	return nil
 }
 
-// serverWatch measures, while an adoption runs, how long no Velero server
-// pod was ready and no server process ran, and when the last process
-// started before the watch stopped.
+// serverWatch measures, across an adoption, how long no Velero server pod
+// was ready (polled twice a second) and how long no server process ran
+// (the runtime's events).
 type serverWatch struct {
 	cancel func()
 	done   chan windows
@@ -570,6 +569,7 @@ type serverWatch struct {
 type windows struct {
 	noReadyPod, noProcess time.Duration
 	oldStopped            time.Time // when the server that ran at the start stopped
+	transitions           []string
 }
 
 func watchServer(ctx context.Context, d *Deployment) *serverWatch {
@@ -586,9 +586,11 @@ func watchServer(ctx context.Context, d *Deployment) *serverWatch {
 			switch {
 			case !isReady && down.IsZero():
 				down = now
+				res.transitions = append(res.transitions, fmt.Sprintf("+%s no ready server pod", now.Sub(started).Round(100*time.Millisecond)))
 			case isReady && !down.IsZero():
 				res.noReadyPod += now.Sub(down)
 				down = time.Time{}
+				res.transitions = append(res.transitions, fmt.Sprintf("+%s a server pod ready", now.Sub(started).Round(100*time.Millisecond)))
 			}
 			select {
 			case <-ctx.Done():
@@ -605,28 +607,47 @@ func watchServer(ctx context.Context, d *Deployment) *serverWatch {
 	return w
 }
 
-func (w *serverWatch) stop() windows {
+// stop ends the watch once a server pod is ready again (at most two
+// minutes on).
+func (w *serverWatch) stop(ctx context.Context, d *Deployment) windows {
+	_ = waitFor(ctx, 2*time.Minute, "a ready Velero server pod", func() error {
+		out, _ := d.kubectl("get", "pods", "-n", "velero", "-l", "name=velero", "-o", `jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}`)
+		if !strings.Contains(out, "True") {
+			return fmt.Errorf("none ready")
+		}
+		return nil
+	})
 	w.cancel()
 	return <-w.done
 }
 
-// processGap reads the runtime's events since start: the time from the
-// first server process stopping to the next one starting, and when that
-// first one stopped.
+// processGap reads the runtime's server events since start: the time from
+// the first server process stopping to the next one starting (0 when the
+// new one started first), and when that first one stopped.
 func processGap(r *rig.Rig, since time.Time) (time.Duration, time.Time) {
-	var stopped time.Time
+	var stopped, startedAfter time.Time
+	running := 0
 	for _, ev := range r.Runtime.Events() {
 		if ev.Time.Before(since) || !strings.HasPrefix(ev.Pod, "velero/velero-") {
 			continue
 		}
 		switch {
-		case stopped.IsZero() && strings.HasPrefix(ev.What, "stopped"):
-			stopped = ev.Time
-		case !stopped.IsZero() && strings.HasPrefix(ev.What, "started server"):
-			return ev.Time.Sub(stopped), stopped
+		case strings.HasPrefix(ev.What, "stopped"):
+			if stopped.IsZero() {
+				stopped = ev.Time
+			}
+			running--
+		case strings.HasPrefix(ev.What, "started server"):
+			running++
+			if !stopped.IsZero() && startedAfter.IsZero() {
+				startedAfter = ev.Time
+			}
 		}
 	}
-	return 0, stopped
+	if stopped.IsZero() || startedAfter.IsZero() {
+		return 0, stopped
+	}
+	return startedAfter.Sub(stopped), stopped
 }
 
 // valuesFromFile reads --before-values: a user's values file for the first
