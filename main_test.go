@@ -510,3 +510,66 @@ func TestCreateBucket(t *testing.T) {
 		t.Errorf("bucket provider = %q, want the explicit aws provider", bucket.Provider)
 	}
 }
+
+// withCluster makes the program's read of the cluster return found for the
+// rest of the test.
+func withCluster(t *testing.T, found existing.Cluster) {
+	t.Helper()
+	saved := readCluster
+	readCluster = func(context.Context, stackConfig, clusterInfo) (existing.Cluster, existing.Writer, error) {
+		return found, nil, nil
+	}
+	t.Cleanup(func() { readCluster = saved })
+}
+
+// guideInstallation is Velero installed from the chart by hand, the
+// locations and schedule of prod-use1's stack file, with its values
+// already free of keys (so the hand-over has nothing to write).
+func guideInstallation() existing.Cluster {
+	return existing.Cluster{Installations: []existing.Installation{{
+		Namespace: "velero", Kind: existing.KindHelm, Deployment: "velero", ServiceAccount: "velero-server",
+		Release:    &existing.Release{Name: "velero", Namespace: "velero", Revision: 4, Status: "deployed", Chart: "velero", ChartVersion: "7.2.1", Values: map[string]interface{}{}},
+		StaticKeys: []string{"AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud from Secret velero mounted at /credentials"},
+	}}}
+}
+
+// TestExistingVeleroRefused: a Velero outside the stack is refused before
+// anything is registered (the OIDC provider this stack would create
+// included), with the adoption setting named.
+func TestExistingVeleroRefused(t *testing.T) {
+	withCluster(t, guideInstallation())
+	cfg := stackFileConfig(t, "prod-use1")
+	cfg["velero-irsa:createOidcProvider"] = "true"
+	rec := &pulumimock.Recorder{}
+	r := runProgram(t, "prod-use1", cfg, rec)
+	if r.err == nil || !strings.Contains(r.err.Error(), "Velero already runs on cluster prod-use1, outside this stack; nothing was created or changed.") ||
+		!strings.Contains(r.err.Error(), "set velero-irsa:adoptRelease: velero in the stack") {
+		t.Fatalf("err = %v, want the refusal", r.err)
+	}
+	for _, res := range rec.Resources() {
+		if !strings.HasPrefix(res.Type, "pulumi:providers:") {
+			t.Errorf("%s %s registered before the refusal", res.Type, res.Name)
+		}
+	}
+}
+
+// TestExistingVeleroAdopted: with adoptRelease, the stack's release is the
+// adopted one, imported by <namespace>/<name> on an up.
+func TestExistingVeleroAdopted(t *testing.T) {
+	withCluster(t, guideInstallation())
+	cfg := stackFileConfig(t, "prod-use1")
+	cfg["velero-irsa:adoptRelease"] = "velero"
+	cfg["velero-irsa:schedules"] = "{}"
+	rec := &pulumimock.Recorder{}
+	r := runProgram(t, "prod-use1", cfg, rec)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	release := rec.MustFind(t, "kubernetes:helm.sh/v3:Release", "velero-release")
+	if release.ImportID != "velero/velero" || release.Inputs["name"].StringValue() != "velero" {
+		t.Errorf("release import ID %q, name %v", release.ImportID, release.Inputs["name"])
+	}
+	if r.outputs["releaseName"] != "velero" {
+		t.Errorf("releaseName output %q", r.outputs["releaseName"])
+	}
+}

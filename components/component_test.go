@@ -430,3 +430,31 @@ func mustJSONString(t *testing.T, v interface{}) string {
 	}
 	return string(b)
 }
+
+// TestAdoptRelease: an up imports the release by <namespace>/<name> (and
+// upgrades it in the same deployment); a preview registers it without the
+// import, so it never reads the release's old values.
+func TestAdoptRelease(t *testing.T) {
+	for _, dryRun := range []bool{false, true} {
+		rec := &pulumimock.Recorder{}
+		err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+			args := testArgs()
+			args.AdoptRelease, args.ReleaseName, args.Namespace = true, "velero-prod", "backup"
+			_, err := NewVeleroIRSA(ctx, "velero", args)
+			return err
+		}, pulumi.WithMocks(testProject, testStack, rec), func(info *pulumi.RunInfo) { info.DryRun = dryRun })
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := rec.MustFind(t, "kubernetes:helm.sh/v3:Release", "velero-release")
+		want := map[bool]string{false: "backup/velero-prod", true: ""}[dryRun]
+		if release.ImportID != want {
+			t.Errorf("dry run %t: release import ID %q, want %q", dryRun, release.ImportID, want)
+		}
+		for _, r := range rec.Resources() {
+			if r.ImportID != "" && r.Name != "velero-release" {
+				t.Errorf("%s %s is imported too", r.Type, r.Name)
+			}
+		}
+	}
+}

@@ -224,7 +224,8 @@ type VeleroIRSAArgs struct {
 	// velero-irsa program calls it (with existing.Read and existing.Check,
 	// which also refuse an adoption that would lose a location or a
 	// schedule) before it sets this field. A later up with it still set
-	// changes nothing: the release is in the stack's state by then.
+	// changes nothing: the release is in the stack's state by then. The
+	// multi-language plugin refuses it, having no such hand-over.
 	AdoptRelease bool `pulumi:"adoptRelease,optional"`
 	// ChartVersion is the exact Velero chart version. Default "12.1.0".
 	// The server image installed is the newest known patch of the chart's

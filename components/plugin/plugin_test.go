@@ -249,6 +249,21 @@ func TestConstructRefusesBadInput(t *testing.T) {
 	}
 }
 
+// TestConstructRefusesAdoption: adopting a release needs the program's
+// hand-over, which the plugin does not run.
+func TestConstructRefusesAdoption(t *testing.T) {
+	inputs := irsaInputs()
+	inputs["adoptRelease"] = property.New(true)
+	rec := &pulumimock.Recorder{}
+	_, err := newServer(t, rec).Construct(p.ConstructRequest{Urn: componentURN("velero"), Inputs: property.NewMap(inputs)})
+	if err == nil || !strings.Contains(err.Error(), `VeleroIRSA "velero": adoptRelease is refused through the plugin`) {
+		t.Fatalf("err = %v, want the adoptRelease refusal", err)
+	}
+	if n := len(rec.Resources()); n != 0 {
+		t.Errorf("registered %d resources despite the refusal", n)
+	}
+}
+
 // TestConstructPreviewWithUnknowns runs a preview in which every input that
 // may take an Output is unknown: the component and its children are still
 // registered, with unknown documents.

@@ -35,6 +35,12 @@ type Component struct{}
 // Construct builds the component with the library's constructor (which
 // registers the component's outputs itself).
 func (Component) Construct(ctx *pulumi.Context, name, typ string, args Args, opts pulumi.ResourceOption) (*VeleroIRSA, error) {
+	if args.AdoptRelease {
+		// The hand-over that keeps an adopted release's keys out of the
+		// state (components/existing) runs in the velero-irsa program,
+		// before the component; a program in another language has none.
+		return nil, fmt.Errorf("VeleroIRSA %q: adoptRelease is refused through the plugin: the import would copy the release's values, static keys included, into the stack's state; take the release over with the velero-irsa program (docs/adopting.md), then use the component here", name)
+	}
 	a := components.VeleroIRSAArgs(args)
 	c, err := components.NewVeleroIRSA(ctx, name, &a, opts)
 	if err != nil {

@@ -34,7 +34,9 @@ type Resource struct {
 	// DeleteBeforeReplace and ReplaceOnChanges are the replacement options.
 	DeleteBeforeReplace bool
 	ReplaceOnChanges    []string
-	Inputs              resource.PropertyMap
+	// ImportID is the import resource option's ID, "" without one.
+	ImportID string
+	Inputs   resource.PropertyMap
 }
 
 // Invoke is one function call (data source) seen by the mocks.
@@ -62,7 +64,7 @@ var _ pulumi.MockResourceMonitor = (*Recorder)(nil)
 // NewResource records a registration and returns its inputs plus the outputs
 // a provider would compute (ARNs, IDs, release status).
 func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs}
+	rec := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Provider: args.Provider, Inputs: args.Inputs, ImportID: args.ID}
 	if rpc := args.RegisterRPC; rpc != nil {
 		rec.Parent = rpc.GetParent()
 		rec.Version = rpc.GetVersion()
