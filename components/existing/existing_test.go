@@ -264,7 +264,7 @@ func TestReadVeleroInstallAndArgoCD(t *testing.T) {
 		},
 	})
 	f.add("/apis/velero.io/v1/namespaces/velero/backupstoragelocations/default", map[string]interface{}{
-		"metadata": meta("default", "velero", map[string]interface{}{"component": "velero"}, nil),
+		"metadata": meta("default", "velero", map[string]interface{}{"component": "velero"}, map[string]interface{}{"argocd.argoproj.io/tracking-id": "velero:velero.io/BackupStorageLocation:velero/default"}),
 		"spec": map[string]interface{}{"provider": "velero.io/aws", "objectStorage": map[string]interface{}{"bucket": "b"},
 			"credential": map[string]interface{}{"name": "bsl-keys", "key": "cloud"}},
 	})
@@ -279,6 +279,7 @@ func TestReadVeleroInstallAndArgoCD(t *testing.T) {
   static AWS keys: all keys of Secret aws-keys as variables (envFrom)
   static AWS keys: backup location default names credential Secret bsl-keys/cloud, which Velero prefers to the pod's identity
   managed by Argo CD: label argocd.argoproj.io/instance=velero on Deployment velero/velero
+  managed by Argo CD: annotation argocd.argoproj.io/tracking-id=velero:velero.io/BackupStorageLocation:velero/default on BackupStorageLocation velero/default
 `
 	if got := inst.Describe(""); got != want {
 		t.Errorf("Describe:\n%s\nwant:\n%s", got, want)

@@ -255,7 +255,7 @@ func readNamespace(ctx context.Context, api API, ns string, server *deployment) 
 	}
 	if server != nil {
 		inst.StaticKeys, inst.KeySecrets = staticKeys(server)
-		inst.ArgoCD = argoMarks(&server.Metadata, "Deployment")
+		inst.ArgoCD = append(argoMarks(&server.Metadata, "Deployment"), inst.ArgoCD...)
 	}
 	for _, l := range inst.Locations {
 		if l.Credential != "" {

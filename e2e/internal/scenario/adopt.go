@@ -298,17 +298,61 @@ func adoptHelm(ctx context.Context, e *Env) error {
 	if err != nil {
 		return fmt.Errorf("the first install: %w", err)
 	}
-	return d.adopt(ctx, key, "velero-irsa:adoptRelease: velero", func() error { return d.SetConfig("adoptRelease", "velero") })
+	refusal := []string{
+		"Velero already runs on cluster " + adoptCluster + ", outside this stack; nothing was created or changed.",
+		"set velero-irsa:adoptRelease: velero in the stack",
+		"static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud",
+	}
+	return d.adopt(ctx, key, refusal, func() error { return d.SetConfig("adoptRelease", "velero") })
 }
 
-// adopt runs the two ups of an adoption and checks what the issue asks:
-// the first up (without the setting) fails with the detection message and
-// changes nothing; the second succeeds, and afterwards the release is at a
+// adoptArgoCD is the adopt-argocd scenario: the guide's release, its
+// objects tracked by Argo CD (the label the guide's ServiceAccount
+// carries), is refused even with adoptRelease, and adopted once the stack
+// says Argo CD has let go of it.
+func adoptArgoCD(ctx context.Context, e *Env) error {
+	values := func(id, secret string) map[string]interface{} { return guideValues(e, id, secret) }
+	stack, region, err := stackFromValues(values("AKIAEXAMPLEEXAMPLE00", "x"), adoptCluster, adoptRegion)
+	if err != nil {
+		return err
+	}
+	r, err := startRig(ctx, e, "adopt-argocd", adoptAccount, region, adoptCluster)
+	if err != nil {
+		return err
+	}
+	defer e.done(ctx, r)
+	if err := r.AssociateOIDCProvider(); err != nil {
+		return err
+	}
+	d, err := NewDeployment(e, r, adoptCluster, setConfig(stack, "adoptRelease", "velero"))
+	if err != nil {
+		return err
+	}
+	key, err := d.installTheGuidesWay(ctx, values)
+	if err != nil {
+		return fmt.Errorf("the first install: %w", err)
+	}
+	// What Argo CD's label tracking leaves on what it applies.
+	for _, obj := range []string{"deployment/velero", "serviceaccount/velero-server"} {
+		if _, err := d.kubectl("label", obj, "-n", "velero", "argocd.argoproj.io/instance=velero"); err != nil {
+			return err
+		}
+	}
+	refusal := []string{
+		"Cannot adopt the Velero on cluster " + adoptCluster + " as the stack says; nothing was created or changed.",
+		"Argo CD manages this release (label argocd.argoproj.io/instance=velero on Deployment velero/velero; label argocd.argoproj.io/instance=velero on ServiceAccount velero/velero-server)",
+		"then set velero-irsa:argoCDReleased: true.",
+	}
+	return d.adopt(ctx, key, refusal, func() error { return d.SetConfig("argoCDReleased", "true") })
+}
+
+// adopt runs the two ups of an adoption: the first (without the setting
+// enable makes) fails with the refusal's lines and changes nothing; the second succeeds, and afterwards the release is at a
 // higher revision, the old backups are Completed at their location, the
 // older one restores, the schedule's next backup is made with the role,
 // no Secret holds the key, no request signed with it reached AWS after
 // the switch, and the stack's state never held it.
-func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, hint string, enable func() error) error {
+func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal []string, enable func() error) error {
 	r := d.Rig
 	rev0, _, err := d.releaseRevision()
 	if err != nil {
@@ -319,7 +363,7 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, hint stri
 	if err == nil {
 		return fmt.Errorf("pulumi up succeeded on a cluster where Velero runs outside the stack")
 	}
-	for _, want := range []string{"Velero already runs on cluster " + adoptCluster + ", outside this stack; nothing was created or changed.", hint, "static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud"} {
+	for _, want := range refusal {
 		if !strings.Contains(out, want) {
 			return fmt.Errorf("the refused up does not say %q", want)
 		}
