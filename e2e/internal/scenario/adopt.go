@@ -417,7 +417,8 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal [
 		return err
 	}
 	fmt.Fprintf(d.Env.Out, "    scheduled backup %s after the switch: Completed\n", scheduled)
-	fmt.Fprintf(d.Env.Out, "    window with no ready Velero server pod: %s; with no Velero server process: %s\n", gap.noReadyPod.Round(100*time.Millisecond), gap.noProcess.Round(100*time.Millisecond))
+	fmt.Fprintf(d.Env.Out, "    window with no ready Velero server pod: %s (polled every 0.5 s); the new server process started %s after the old one stopped (the runtime acts once a second)\n",
+		gap.noReadyPod.Round(100*time.Millisecond), gap.noProcess.Round(time.Millisecond))
 	missed, err := d.missedScheduleRuns()
 	if err != nil {
 		return err
@@ -611,9 +612,10 @@ type serverWatch struct {
 }
 
 type windows struct {
-	noReadyPod, noProcess time.Duration
-	oldStopped            time.Time // when the server that ran at the start stopped
-	transitions           []string
+	noReadyPod  time.Duration
+	noProcess   time.Duration // negative when the new process started first
+	oldStopped  time.Time     // when the server that ran at the start stopped
+	transitions []string
 }
 
 func watchServer(ctx context.Context, d *Deployment) *serverWatch {
@@ -665,33 +667,28 @@ func (w *serverWatch) stop(ctx context.Context, d *Deployment) windows {
 	return <-w.done
 }
 
-// processGap reads the runtime's server events since start: the time from
-// the first server process stopping to the next one starting (0 when the
-// new one started first), and when that first one stopped.
+// processGap reads the runtime's server events since start: the first
+// server process to stop, and the first to start around it; the gap is
+// from the one to the other (negative when the new one started first:
+// the runtime acts once a second, starting new pods before stopping gone
+// ones).
 func processGap(r *rig.Rig, since time.Time) (time.Duration, time.Time) {
-	var stopped, startedAfter time.Time
-	running := 0
+	var stopped, started time.Time
 	for _, ev := range r.Runtime.Events() {
 		if ev.Time.Before(since) || !strings.HasPrefix(ev.Pod, "velero/velero-") {
 			continue
 		}
 		switch {
-		case strings.HasPrefix(ev.What, "stopped"):
-			if stopped.IsZero() {
-				stopped = ev.Time
-			}
-			running--
-		case strings.HasPrefix(ev.What, "started server"):
-			running++
-			if !stopped.IsZero() && startedAfter.IsZero() {
-				startedAfter = ev.Time
-			}
+		case strings.HasPrefix(ev.What, "stopped") && stopped.IsZero():
+			stopped = ev.Time
+		case strings.HasPrefix(ev.What, "started server") && started.IsZero():
+			started = ev.Time
 		}
 	}
-	if stopped.IsZero() || startedAfter.IsZero() {
+	if stopped.IsZero() || started.IsZero() {
 		return 0, stopped
 	}
-	return startedAfter.Sub(stopped), stopped
+	return started.Sub(stopped), stopped
 }
 
 // valuesFromFile reads --before-values: a user's values file for the first
