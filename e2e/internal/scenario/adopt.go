@@ -303,7 +303,7 @@ func adoptHelm(ctx context.Context, e *Env) error {
 		"set velero-irsa:adoptRelease: velero in the stack",
 		"static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud",
 	}
-	return d.adopt(ctx, key, refusal, func() error { return d.SetConfig("adoptRelease", "velero") })
+	return d.adopt(ctx, key, refusal, func() error { return d.SetConfig("adoptRelease", "velero") }, true)
 }
 
 // adoptArgoCD is the adopt-argocd scenario: the guide's release, its
@@ -343,16 +343,20 @@ func adoptArgoCD(ctx context.Context, e *Env) error {
 		"Argo CD manages this release (label argocd.argoproj.io/instance=velero on Deployment velero/velero; label argocd.argoproj.io/instance=velero on ServiceAccount velero/velero-server)",
 		"then set velero-irsa:argoCDReleased: true.",
 	}
-	return d.adopt(ctx, key, refusal, func() error { return d.SetConfig("argoCDReleased", "true") })
+	// What follows an adoption is adopt-helm's to prove; here the deploy
+	// gate (location Available through the role, verification backup) is.
+	return d.adopt(ctx, key, refusal, func() error { return d.SetConfig("argoCDReleased", "true") }, false)
 }
 
 // adopt runs the two ups of an adoption: the first (without the setting
-// enable makes) fails with the refusal's lines and changes nothing; the second succeeds, and afterwards the release is at a
-// higher revision, the old backups are Completed at their location, the
-// older one restores, the schedule's next backup is made with the role,
-// no Secret holds the key, no request signed with it reached AWS after
-// the switch, and the stack's state never held it.
-func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal []string, enable func() error) error {
+// enable makes) fails with the refusal's lines and changes nothing; the
+// second succeeds, the release is at a higher revision and the deploy
+// gate's checks pass, and the stack's state never held the key. With
+// after, it also checks what comes after the switch: the old backups
+// Completed at their location, the older one restored, the schedule's
+// next backup made with the role and no run missed, no Secret holding the
+// key, and no request signed with it after the old server stopped.
+func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal []string, enable func() error, after bool) error {
 	r := d.Rig
 	rev0, _, err := d.releaseRevision()
 	if err != nil {
@@ -401,6 +405,9 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal [
 	fmt.Fprintf(d.Env.Out, "    release velero: revision %d, was %d; the adopting up took %s\n", rev, rev0, switched.Sub(start).Round(time.Second))
 	if err := d.checkDeployed(out, "velero", "velero-server", adoptBucket, "clusters/"+adoptCluster, true, true); err != nil {
 		return err
+	}
+	if !after {
+		return d.stateHoldsNoKey(key)
 	}
 	for _, b := range []string{"before-velero", "before-canary"} {
 		phase := d.jsonpath("backups.velero.io", b, "velero", "{.status.phase}")
