@@ -190,7 +190,10 @@ func fromStackReference(ctx *pulumi.Context, c stackConfig, withOIDC bool) (clus
 				if err != nil || d == nil {
 					return ""
 				}
-				s, _ := d.Value.(string)
+				if s, ok := d.Value.(string); ok {
+					return s
+				}
+				s, _ := d.SecretValue.(string)
 				return s
 			}
 			return eksAPI(c, plain(names.Endpoint), plain(names.CertificateAuthority))(ctx)

@@ -209,6 +209,29 @@ type kubeconfigUser struct {
 	Username     string      `yaml:"username"`
 }
 
+// resolvePaths makes the file paths in a kubeconfig absolute, relative to
+// the file's folder, as kubectl reads them (an exec command without a
+// slash stays a name looked up on PATH).
+func (k *kubeconfigFile) resolvePaths(dir string) {
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	for i := range k.Clusters {
+		abs(&k.Clusters[i].Cluster.CertificateAuthority)
+	}
+	for i := range k.Users {
+		u := &k.Users[i].User
+		abs(&u.TokenFile)
+		abs(&u.ClientCertificate)
+		abs(&u.ClientKey)
+		if u.Exec != nil && strings.Contains(u.Exec.Command, "/") {
+			abs(&u.Exec.Command)
+		}
+	}
+}
+
 // contextKubeAPI reaches the cluster of a named kubeconfig context, found
 // in $KUBECONFIG's files (first definition wins, as kubectl merges them) or
 // ~/.kube/config: server, CA, and a token, token file, client certificate
@@ -232,6 +255,7 @@ func contextKubeAPI(name string) (*kubeAPI, error) {
 		if err := yaml.Unmarshal(b, &k); err != nil {
 			return nil, fmt.Errorf("reading kubeconfig %s: %w", f, err)
 		}
+		k.resolvePaths(filepath.Dir(f))
 		merged.Clusters = append(merged.Clusters, k.Clusters...)
 		merged.Users = append(merged.Users, k.Users...)
 		merged.Contexts = append(merged.Contexts, k.Contexts...)

@@ -85,8 +85,9 @@ func wantOf(ctx *pulumi.Context, c stackConfig) existing.Want {
 			c.BackupLocationName: {Bucket: c.BucketName, Prefix: c.BackupPrefix, Region: c.Region, AccessMode: c.BackupAccessMode,
 				Setting: fmt.Sprintf("%[1]s:bucketName, %[1]s:backupPrefix, %[1]s:region", ctx.Project())},
 		},
-		Schedules: map[string]existing.WantSchedule{},
-		Key:       func(k string) string { return ctx.Project() + ":" + k },
+		MainLocation: c.BackupLocationName,
+		Schedules:    map[string]existing.WantSchedule{},
+		Key:          func(k string) string { return ctx.Project() + ":" + k },
 	}
 	if c.SnapshotsEnabled {
 		w.SnapshotLocation = c.snapshotLocationName()

@@ -21,8 +21,10 @@ type Want struct {
 	// ArgoCDReleased says the user has removed the installation from Argo
 	// CD (or turned its auto-sync off), so Argo CD will not revert it.
 	ArgoCDReleased bool
-	// Locations are the backup locations the stack describes, by name.
-	Locations map[string]WantLocation
+	// Locations are the backup locations the stack describes, by name;
+	// MainLocation names its main one, the default.
+	Locations    map[string]WantLocation
+	MainLocation string
 	// SnapshotLocation names the stack's VolumeSnapshotLocation ("" when
 	// snapshots are off); its region is Region.
 	SnapshotLocation, Region string
@@ -83,6 +85,17 @@ func Check(c Cluster, w Want) (Verdict, error) {
 			return Verdict{}, refuse(w, inst, fmt.Sprintf("It runs in namespace %s, and this stack installs Velero in namespace %s: two Velero servers on one cluster share its CRDs and fight over its backups. "+
 				"To move that Velero to the role instead, set %s: %s and %s: %s.",
 				inst.Namespace, w.Namespace, w.Key("namespace"), inst.Namespace, w.Key("adoptRelease"), releaseNameOr(inst, "<release>")))
+		case inst.ManagedByVeleroIRSA && inst.Release != nil && inst.Release.Name == w.ReleaseName && HasKeyMaterial(inst.Release.Values):
+			// The stack's release, its newest values changed outside the
+			// stack to hold keys (a rollback, an upgrade with
+			// --reuse-values): handed over again before the stack reads it.
+			if w.AdoptRelease == "" {
+				return Verdict{}, refuse(w, inst, fmt.Sprintf("Its newest revision's values hold static AWS keys (a `helm rollback` or `helm upgrade` outside the stack): set %s: %s to take it back without them.", w.Key("adoptRelease"), inst.Release.Name))
+			}
+			if err := checkAdoption(inst, w); err != nil {
+				return Verdict{}, err
+			}
+			v.Adopt = &inst
 		case inst.ManagedByVeleroIRSA && inst.Release != nil && inst.Release.Name == w.ReleaseName:
 			v.Managed = true
 		case inst.ManagedByVeleroIRSA && inst.Release != nil:
@@ -170,6 +183,17 @@ func checkAdoption(inst Installation, w Want) error {
 func locationProblems(inst Installation, w Want) []string {
 	var out []string
 	for _, l := range inst.Locations {
+		if !l.FromRelease {
+			out = append(out, fmt.Sprintf("Backup location %s was made outside the release (`velero backup-location create` or kubectl), and the stack creates its locations itself: delete it first (`kubectl delete backupstoragelocations.velero.io %s -n %s`; deleting a location deletes no backup, and its Backups stay tied to its name), then describe it in the stack.",
+				l.Name, l.Name, inst.Namespace))
+			continue
+		}
+		if unknown := unknownConfig(l.Config); len(unknown) > 0 {
+			out = append(out, fmt.Sprintf("Backup location %s sets config %s, which the stack does not set: the upgrade would drop it and point the location elsewhere (an S3-compatible endpoint, a profile); this stack manages locations on AWS S3 only.", l.Name, strings.Join(unknown, ", ")))
+		}
+		if l.Default && l.Name != w.MainLocation {
+			out = append(out, fmt.Sprintf("Backup location %s is the default one and the stack's main location is %s: set %s: %s.", l.Name, w.MainLocation, w.Key("backupLocationName"), l.Name))
+		}
 		want, ok := w.Locations[l.Name]
 		if !ok {
 			out = append(out, fmt.Sprintf("Backup location %s (bucket %s, prefix %s, region %s) is not described by the stack, and its backups would lose their location: make it the main one (%s: %s, %s: %s, %s: %q, %s: %s) or add it under %s.",
@@ -205,6 +229,21 @@ func locationProblems(inst Installation, w Want) []string {
 	return out
 }
 
+// The location config keys the stack sets or leaves to Velero's
+// defaults without changing where the location points
+// (velero-plugin-for-aws object_store.go).
+var knownConfig = map[string]bool{"region": true, "kmsKeyId": true, "serverSideEncryption": true, "tagging": true, "checksumAlgorithm": true}
+
+func unknownConfig(config map[string]string) []string {
+	var out []string
+	for _, k := range sortedKeys(config) {
+		if !knownConfig[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // scheduleProblems requires every schedule the release renders to be one of
 // the stack's, with the same settings, so the upgrade keeps it (with its
 // name, its history and the schedule-name labels of its backups); it
@@ -225,6 +264,10 @@ func scheduleProblems(inst Installation, w Want) []string {
 		if live.disabled {
 			continue
 		}
+		if live.StorageLocation == "" {
+			// Velero writes to the default location.
+			live.StorageLocation = defaultLocation(inst)
+		}
 		want, ok := w.Schedules[key]
 		if !ok || !sameSchedule(live.WantSchedule, want) {
 			missing = append(missing, key)
@@ -240,6 +283,17 @@ func scheduleProblems(inst Installation, w Want) []string {
 			strings.Join(missing, ", "), w.Key("schedules"), strings.Join(lines, "\n")))
 	}
 	return out
+}
+
+// defaultLocation is the installation's default backup location's name
+// ("default", the server's own default, when none is marked).
+func defaultLocation(inst Installation) string {
+	for _, l := range inst.Locations {
+		if l.Default {
+			return l.Name
+		}
+	}
+	return "default"
 }
 
 type liveSched struct {
@@ -311,7 +365,7 @@ func sameSchedule(live, want WantSchedule) bool {
 		slices.Equal(sorted(live.ExcludedNamespaces), sorted(want.ExcludedNamespaces)) &&
 		sameBool(live.SnapshotVolumes, want.SnapshotVolumes) &&
 		sameBool(live.DefaultVolumesToFsBackup, want.DefaultVolumesToFsBackup) &&
-		(live.StorageLocation == "" || live.StorageLocation == want.StorageLocation)
+		live.StorageLocation == want.StorageLocation
 }
 
 // normalTTL renders a Go duration one way ("168h" and "168h0m0s" alike),

@@ -2,6 +2,8 @@ package existing
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -10,8 +12,8 @@ import (
 func guideWant() Want {
 	return Want{
 		Cluster: "prod-apne2", Namespace: "velero", ReleaseName: "velero", ServiceAccount: "velero-server",
-		Locations:        map[string]WantLocation{"velero-s3-bsl": {Bucket: "acme-velero", Prefix: "prod", Region: "ap-northeast-2", Setting: "bucketName/backupPrefix/region"}},
-		SnapshotLocation: "velero-s3-dsl", Region: "ap-northeast-2",
+		Locations:    map[string]WantLocation{"velero-s3-bsl": {Bucket: "acme-velero", Prefix: "prod", Region: "ap-northeast-2", Setting: "bucketName/backupPrefix/region"}},
+		MainLocation: "velero-s3-bsl", SnapshotLocation: "velero-s3-dsl", Region: "ap-northeast-2",
 		Schedules: map[string]WantSchedule{"daily": {Cron: "0 3 * * *", TTL: "168h0m0s", IncludedNamespaces: []string{"apps"}, StorageLocation: "velero-s3-bsl"}},
 		Key:       func(k string) string { return "velero-irsa:" + k },
 	}
@@ -76,6 +78,25 @@ func TestCheckRefusals(t *testing.T) {
 			want: "- Backup location velero-s3-bsl (bucket acme-velero, prefix prod, region ap-northeast-2) is not described by the stack, and its backups would lose their location: make it the main one (velero-irsa:backupLocationName: velero-s3-bsl, velero-irsa:bucketName: acme-velero, velero-irsa:backupPrefix: \"prod\", velero-irsa:region: ap-northeast-2) or add it under velero-irsa:additionalBackupLocations.",
 		},
 		{
+			name: "schedule writes elsewhere",
+			change: func(w *Want) {
+				w.AdoptRelease = "velero"
+				w.Locations["dr"] = WantLocation{Bucket: "acme-dr", Region: "us-west-2", AccessMode: "ReadWrite"}
+				s := w.Schedules["daily"]
+				s.StorageLocation = "dr"
+				w.Schedules["daily"] = s
+			},
+			want: "- The release's schedules daily would be deleted or changed by the upgrade: describe them in the stack exactly, e.g.",
+		},
+		{
+			name: "default location not the main one",
+			change: func(w *Want) {
+				w.AdoptRelease = "velero"
+				w.MainLocation = "default"
+			},
+			want: "- Backup location velero-s3-bsl is the default one and the stack's main location is default: set velero-irsa:backupLocationName: velero-s3-bsl.",
+		},
+		{
 			name:   "wrong release name",
 			change: func(w *Want) { w.AdoptRelease = "velero-prod" },
 			want:   "- velero-irsa:adoptRelease is velero-prod, but the release here is velero: set it to velero.",
@@ -130,6 +151,55 @@ func TestCheckArgoCD(t *testing.T) {
 	}
 }
 
+// TestCheckLocationsOutsideTheRelease: a location the release does not
+// render, or one pointed at another endpoint, is refused.
+func TestCheckLocationsOutsideTheRelease(t *testing.T) {
+	f := guideCluster(t)
+	bsl := f.objects["/apis/velero.io/v1/namespaces/velero/backupstoragelocations/velero-s3-bsl"]
+	mapAt(bsl, "spec")["config"] = map[string]interface{}{"region": "ap-northeast-2", "s3Url": "https://minio.local", "s3ForcePathStyle": "true"}
+	f.add("/apis/velero.io/v1/namespaces/velero/backupstoragelocations/by-hand", map[string]interface{}{
+		"metadata": meta("by-hand", "velero", nil, nil),
+		"spec":     map[string]interface{}{"provider": "aws", "objectStorage": map[string]interface{}{"bucket": "acme-velero", "prefix": "by-hand"}, "config": map[string]interface{}{"region": "ap-northeast-2"}},
+	})
+	c, err := Read(context.Background(), f, "velero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := guideWant()
+	w.AdoptRelease = "velero"
+	w.Locations["by-hand"] = WantLocation{Bucket: "acme-velero", Prefix: "by-hand", Region: "ap-northeast-2"}
+	_, err = Check(c, w)
+	for _, want := range []string{
+		"- Backup location by-hand was made outside the release (`velero backup-location create` or kubectl), and the stack creates its locations itself: delete it first (`kubectl delete backupstoragelocations.velero.io by-hand -n velero`; deleting a location deletes no backup, and its Backups stay tied to its name), then describe it in the stack.",
+		"- Backup location velero-s3-bsl sets config s3ForcePathStyle, s3Url, which the stack does not set: the upgrade would drop it and point the location elsewhere (an S3-compatible endpoint, a profile); this stack manages locations on AWS S3 only.",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal:\n%v\nwant a line:\n%s", err, want)
+		}
+	}
+}
+
+// TestCheckManagedWithKeys: the stack's own release whose newest values
+// hold keys again (a rollback outside the stack) is refused, and taken
+// back with adoptRelease.
+func TestCheckManagedWithKeys(t *testing.T) {
+	values := guideValues()
+	values["podAnnotations"] = map[string]interface{}{"velero-irsa/identity": "irsa arn:aws:iam::123456789012:role/x sts.amazonaws.com"}
+	c := Cluster{Installations: []Installation{{Namespace: "velero", Kind: KindHelm, ManagedByVeleroIRSA: true, ServiceAccount: "velero-server",
+		Locations: []Location{{Name: "velero-s3-bsl", Provider: "aws", Bucket: "acme-velero", Prefix: "prod", Region: "ap-northeast-2", Default: true, FromRelease: true}},
+		Release:   &Release{Name: "velero", Namespace: "velero", Revision: 6, Status: "deployed", Chart: "velero", Values: values}}}}
+	_, err := Check(c, guideWant())
+	if err == nil || !strings.Contains(err.Error(), "Its newest revision's values hold static AWS keys (a `helm rollback` or `helm upgrade` outside the stack): set velero-irsa:adoptRelease: velero to take it back without them.") {
+		t.Fatalf("refusal: %v", err)
+	}
+	w := guideWant()
+	w.AdoptRelease = "velero"
+	v, err := Check(c, w)
+	if err != nil || v.Adopt == nil {
+		t.Fatalf("with adoptRelease: %+v, %v", v, err)
+	}
+}
+
 func TestCheckVerdicts(t *testing.T) {
 	w := guideWant()
 	w.AdoptRelease = "velero"
@@ -173,13 +243,18 @@ func TestScrubValues(t *testing.T) {
 		map[string]interface{}{"name": "GOGC", "value": "50"},
 	}}
 	values["podAnnotations"] = map[string]interface{}{"note": "rotated " + exampleKeyID}
+	values["configuration"].(map[string]interface{})["extraEnvVars"].(map[string]interface{})["aws_secret_access_key"] = exampleSecret
+	values["extraObjects"] = []interface{}{map[string]interface{}{"kind": "Secret", "data": map[string]interface{}{
+		"cloud": base64.StdEncoding.EncodeToString([]byte("[default]\naws_access_key_id=" + exampleKeyID + "\naws_secret_access_key=" + exampleSecret + "\n")),
+	}}}
 	scrubbed, removed := ScrubValues(values)
-	want := "configuration.extraEnvVars.AWS_ACCESS_KEY_ID credentials.secretContents nodeAgent.extraEnvVars[name=AWS_SECRET_ACCESS_KEY] podAnnotations.note"
+	want := "configuration.extraEnvVars.AWS_ACCESS_KEY_ID configuration.extraEnvVars.aws_secret_access_key credentials.secretContents extraObjects.data.cloud nodeAgent.extraEnvVars[name=AWS_SECRET_ACCESS_KEY] podAnnotations.note"
 	if got := strings.Join(removed, " "); got != want {
 		t.Errorf("removed %s\nwant    %s", got, want)
 	}
-	if HasKeyMaterial(scrubbed) {
-		t.Error("the scrubbed values still hold keys")
+	raw, _ := json.Marshal(scrubbed)
+	if strings.Contains(string(raw), exampleKeyID) || strings.Contains(string(raw), exampleSecret) || strings.Contains(string(raw), base64.StdEncoding.EncodeToString([]byte("[default]"))[:8]) {
+		t.Errorf("the scrubbed values still hold the key: %s", raw)
 	}
 	if scrubbed["credentials"].(map[string]interface{})["useSecret"] != true ||
 		scrubbed["configuration"].(map[string]interface{})["extraEnvVars"].(map[string]interface{})["TZ"] != "UTC" ||

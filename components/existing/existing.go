@@ -67,6 +67,7 @@ type Release struct {
 	Name, Namespace string
 	Revision        int
 	Status          string // deployed, failed, pending-upgrade, ...
+	Description     string // Helm's note on the revision
 	Chart           string // the chart's name
 	ChartVersion    string
 	AppVersion      string

@@ -18,6 +18,7 @@ import (
 type fakeAPI struct {
 	objects map[string]map[string]interface{} // by object path
 	writes  []string
+	failPUT int // PUTs to refuse, as an API server that went away would
 }
 
 func newFakeAPI() *fakeAPI { return &fakeAPI{objects: map[string]map[string]interface{}{}} }
@@ -94,6 +95,10 @@ func (f *fakeAPI) Send(_ context.Context, method, path string, body interface{})
 			return fmt.Errorf("POST %s: 409 Conflict: already exists", path)
 		}
 	case "PUT":
+		if f.failPUT > 0 {
+			f.failPUT--
+			return fmt.Errorf("PUT %s: 503 Service Unavailable", path)
+		}
 		if _, ok := f.objects[path]; !ok {
 			return fmt.Errorf("PUT %s: 404 Not Found", path)
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -48,10 +49,15 @@ const handOverDescription = "Handed over to velero-irsa: the previous revision's
 // Running it again on a release whose newest values hold no keys changes
 // nothing.
 func HandOverRelease(ctx context.Context, w Writer, r *Release, stack string) (HandOver, error) {
+	base := "/api/v1/namespaces/" + r.Namespace + "/secrets/"
 	if !HasKeyMaterial(r.Values) {
+		if strings.HasPrefix(r.Description, handOverDescription) {
+			// A hand-over that stopped between its two writes left the
+			// revision before it deployed: finish it.
+			return HandOver{Revision: r.Revision}, supersede(ctx, w, base, r.Name, r.Namespace, r.Revision-1)
+		}
 		return HandOver{Revision: r.Revision}, nil
 	}
-	base := "/api/v1/namespaces/" + r.Namespace + "/secrets/"
 	current := map[string]interface{}{}
 	found, err := w.Get(ctx, base+recordName(r.Name, r.Revision), &current)
 	if err != nil || !found {
@@ -89,22 +95,43 @@ func HandOverRelease(ctx context.Context, w Writer, r *Release, stack string) (H
 		return HandOver{}, fmt.Errorf("recording revision %d of release %s/%s: %w", r.Revision+1, r.Namespace, r.Name, err)
 	}
 
-	// The previous revision is superseded, as Helm marks it on an upgrade.
-	info = copyMap(mapAt(record, "info"))
-	info["status"] = "superseded"
-	record["info"] = info
-	if data, err = encodeRecord(record); err != nil {
+	if err := supersede(ctx, w, base, r.Name, r.Namespace, r.Revision); err != nil {
 		return HandOver{}, err
 	}
-	meta := mapAt(current, "metadata")
-	oldLabels := copyStrings(mapAt(meta, "labels"))
-	oldLabels["status"], oldLabels["modifiedAt"] = "superseded", strconv.FormatInt(now.Unix(), 10)
-	meta["labels"] = oldLabels
-	current["data"] = map[string]interface{}{"release": data}
-	if err := w.Send(ctx, "PUT", base+recordName(r.Name, r.Revision), current); err != nil {
-		return HandOver{}, fmt.Errorf("marking revision %d of release %s/%s superseded: %w", r.Revision, r.Namespace, r.Name, err)
-	}
 	return HandOver{Revision: r.Revision + 1, Recorded: true, Removed: removed}, nil
+}
+
+// supersede marks a revision superseded, as Helm marks the previous one on
+// an upgrade; one that is not deployed is left as it is.
+func supersede(ctx context.Context, w Writer, base, name, namespace string, revision int) error {
+	current := map[string]interface{}{}
+	found, err := w.Get(ctx, base+recordName(name, revision), &current)
+	if err != nil {
+		return fmt.Errorf("reading the record of revision %d of release %s/%s: %w", revision, namespace, name, err)
+	}
+	meta := mapAt(current, "metadata")
+	labels := copyStrings(mapAt(meta, "labels"))
+	if !found || labels["status"] != "deployed" {
+		return nil
+	}
+	record, err := decodeRecord(current)
+	if err != nil {
+		return fmt.Errorf("reading the record of revision %d of release %s/%s: %w", revision, namespace, name, err)
+	}
+	info := copyMap(mapAt(record, "info"))
+	info["status"] = "superseded"
+	record["info"] = info
+	data, err := encodeRecord(record)
+	if err != nil {
+		return err
+	}
+	labels["status"], labels["modifiedAt"] = "superseded", strconv.FormatInt(time.Now().UTC().Unix(), 10)
+	meta["labels"] = labels
+	current["data"] = map[string]interface{}{"release": data}
+	if err := w.Send(ctx, "PUT", base+recordName(name, revision), current); err != nil {
+		return fmt.Errorf("marking revision %d of release %s/%s superseded: %w", revision, namespace, name, err)
+	}
+	return nil
 }
 
 // recordName is Helm's Secret name for a revision

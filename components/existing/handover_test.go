@@ -75,3 +75,39 @@ func TestHandOverRelease(t *testing.T) {
 		t.Fatalf("a second hand-over: %+v, %v, writes %v", again, err, f.writes)
 	}
 }
+
+// TestHandOverInterrupted: a hand-over that stops after recording the new
+// revision is finished by the next run, which marks the old one
+// superseded and records nothing more.
+func TestHandOverInterrupted(t *testing.T) {
+	ctx := context.Background()
+	f := guideCluster(t)
+	f.failPUT = 1
+	c, err := Read(ctx, f, "velero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := HandOverRelease(ctx, f, c.Installations[0].Release, "s"); err == nil || !strings.Contains(err.Error(), "marking revision 3 of release velero/velero superseded") {
+		t.Fatalf("first run: %v", err)
+	}
+	c, err = Read(ctx, f, "velero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Installations[0].Release
+	if r.Revision != 4 || !strings.HasPrefix(r.Description, handOverDescription) {
+		t.Fatalf("after the interrupted run: revision %d %q", r.Revision, r.Description)
+	}
+	h, err := HandOverRelease(ctx, f, r, "s")
+	if err != nil || h.Recorded || h.Revision != 4 {
+		t.Fatalf("second run: %+v, %v", h, err)
+	}
+	v3 := f.objects["/api/v1/namespaces/velero/secrets/sh.helm.release.v1.velero.v3"]
+	rec3, _ := decodeRecord(v3)
+	if mapAt(v3, "metadata")["labels"].(map[string]interface{})["status"] != "superseded" || rec3["info"].(map[string]interface{})["status"] != "superseded" {
+		t.Errorf("revision 3 after the second run: %v", mapAt(v3, "metadata")["labels"])
+	}
+	if want := "POST /api/v1/namespaces/velero/secrets/sh.helm.release.v1.velero.v4 PUT /api/v1/namespaces/velero/secrets/sh.helm.release.v1.velero.v3"; strings.Join(f.writes, " ") != want {
+		t.Errorf("writes %v", f.writes)
+	}
+}

@@ -29,7 +29,8 @@ type helmRecord struct {
 	Namespace string `json:"namespace"`
 	Version   int    `json:"version"`
 	Info      struct {
-		Status string `json:"status"`
+		Status      string `json:"status"`
+		Description string `json:"description"`
 	} `json:"info"`
 	Chart struct {
 		Metadata struct {
@@ -104,7 +105,7 @@ func DecodeRelease(data string) (*Release, error) {
 		return nil, fmt.Errorf("parsing the release: %w", err)
 	}
 	return &Release{
-		Name: rec.Name, Namespace: rec.Namespace, Revision: rec.Version, Status: rec.Info.Status,
+		Name: rec.Name, Namespace: rec.Namespace, Revision: rec.Version, Status: rec.Info.Status, Description: rec.Info.Description,
 		Chart: rec.Chart.Metadata.Name, ChartVersion: rec.Chart.Metadata.Version, AppVersion: rec.Chart.Metadata.AppVersion,
 		Values: rec.Config,
 	}, nil

@@ -1,6 +1,7 @@
 package existing
 
 import (
+	"encoding/base64"
 	"regexp"
 	"sort"
 	"strings"
@@ -17,9 +18,26 @@ var accessKeyID = regexp.MustCompile(`(AKIA|ASIA)[A-Z0-9]{16}`)
 // isKeyMaterial tells whether a string value holds AWS keys: a credentials
 // file (its aws_access_key_id / aws_secret_access_key lines) or an access
 // key ID.
+// A string that decodes from base64 (a Secret's data in extraObjects,
+// say) is looked at decoded too.
 func isKeyMaterial(s string) bool {
+	if plainKeyMaterial(s) {
+		return true
+	}
+	if decoded, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s)); err == nil {
+		return plainKeyMaterial(string(decoded))
+	}
+	return false
+}
+
+func plainKeyMaterial(s string) bool {
 	lower := strings.ToLower(s)
 	return strings.Contains(lower, "aws_secret_access_key") || strings.Contains(lower, "aws_access_key_id") || accessKeyID.MatchString(s)
+}
+
+// isKeyVariable tells whether a name is an AWS key variable's, in any case.
+func isKeyVariable(name string) bool {
+	return keyVariables[strings.ToUpper(name)]
 }
 
 // ScrubValues returns a copy of Helm release values without static AWS
@@ -46,7 +64,7 @@ func scrubMap(m map[string]interface{}, path string, removed *[]string) map[stri
 	out := make(map[string]interface{}, len(m))
 	for k, v := range m {
 		p := join(path, k)
-		if p == "credentials.secretContents" || p == "credentials.extraEnvVars" || keyVariables[k] {
+		if p == "credentials.secretContents" || p == "credentials.extraEnvVars" || isKeyVariable(k) {
 			*removed = append(*removed, p)
 			continue
 		}
@@ -67,7 +85,7 @@ func scrubValue(v interface{}, path string, removed *[]string) interface{} {
 		list := make([]interface{}, 0, len(t))
 		for _, e := range t {
 			if m, ok := e.(map[string]interface{}); ok {
-				if name, _ := m["name"].(string); keyVariables[name] {
+				if name, _ := m["name"].(string); isKeyVariable(name) {
 					*removed = append(*removed, path+"[name="+name+"]")
 					continue
 				}
