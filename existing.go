@@ -86,6 +86,8 @@ func wantOf(ctx *pulumi.Context, c stackConfig) existing.Want {
 				Setting: fmt.Sprintf("%[1]s:bucketName, %[1]s:backupPrefix, %[1]s:region", ctx.Project())},
 		},
 		MainLocation: c.BackupLocationName,
+		NodeAgent:    c.DeployNodeAgent,
+		Plugins:      overridePlugins(c.ValuesOverrides),
 		Schedules:    map[string]existing.WantSchedule{},
 		Key:          func(k string) string { return ctx.Project() + ":" + k },
 	}
@@ -109,6 +111,20 @@ func wantOf(ctx *pulumi.Context, c stackConfig) existing.Want {
 		}
 	}
 	return w
+}
+
+// overridePlugins are the images of the init containers valuesOverrides
+// lists.
+func overridePlugins(overrides map[string]interface{}) []string {
+	var out []string
+	list, _ := overrides["initContainers"].([]interface{})
+	for _, c := range list {
+		m, _ := c.(map[string]interface{})
+		if image, _ := m["image"].(string); image != "" {
+			out = append(out, image)
+		}
+	}
+	return out
 }
 
 // releaseName is the Helm release the stack manages: the adopted one, or

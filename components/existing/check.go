@@ -30,6 +30,11 @@ type Want struct {
 	SnapshotLocation, Region string
 	// Schedules are the stack's schedules, by key.
 	Schedules map[string]WantSchedule
+	// NodeAgent is true when the stack deploys the node agent.
+	NodeAgent bool
+	// Plugins are the images of the stack's init containers (plugins),
+	// the AWS plugin's aside.
+	Plugins []string
 	// Key renders a setting's name as the user writes it
 	// ("velero-irsa:adoptRelease" in a stack file).
 	Key func(name string) string
@@ -166,6 +171,7 @@ func checkAdoption(inst Installation, w Want) error {
 		problems = append(problems, fmt.Sprintf("Velero runs as ServiceAccount %s and the stack's is %s: set %s: %s, so the role trusts the ServiceAccount the release keeps.",
 			inst.ServiceAccount, w.ServiceAccount, w.Key("serviceAccountName"), inst.ServiceAccount))
 	}
+	problems = append(problems, valueProblems(inst, w)...)
 	problems = append(problems, locationProblems(inst, w)...)
 	problems = append(problems, scheduleProblems(inst, w)...)
 	if len(problems) == 0 {
@@ -224,6 +230,31 @@ func locationProblems(inst Installation, w Want) []string {
 			out = append(out, fmt.Sprintf("Snapshot location %s would be replaced by the stack's %s: restores of EBS snapshots look the location up by the name the backup recorded; set %s: %s.", l.Name, w.SnapshotLocation, w.Key("snapshotLocationName"), l.Name))
 		case l.Region != w.Region:
 			out = append(out, fmt.Sprintf("Snapshot location %s is in region %s and the stack's region is %s.", l.Name, orNone(l.Region), w.Region))
+		}
+	}
+	return out
+}
+
+// valueProblems refuses release values whose loss the upgrade would not
+// survive quietly: other object names, a node agent the stack would
+// delete (and with it file-system backups), plugins besides the AWS one.
+func valueProblems(inst Installation, w Want) []string {
+	values := inst.Release.Values
+	var out []string
+	for _, k := range []string{"fullnameOverride", "nameOverride"} {
+		if v, _ := values[k].(string); v != "" {
+			out = append(out, fmt.Sprintf("The release sets %s %q, which names its objects; the stack's release names them from the release name, so the upgrade would replace them. Adopting such a release is not supported.", k, v))
+		}
+	}
+	if on, _ := values["deployNodeAgent"].(bool); on && !w.NodeAgent {
+		out = append(out, fmt.Sprintf("The release runs the node agent (deployNodeAgent: true) and the stack does not: the upgrade would delete it, and file-system backups with it; set %s: true.", w.Key("deployNodeAgent")))
+	}
+	containers, _ := values["initContainers"].([]interface{})
+	for _, c := range containers {
+		m, _ := c.(map[string]interface{})
+		image, _ := m["image"].(string)
+		if image != "" && imageRepository(image) != "velero/velero-plugin-for-aws" && !slices.Contains(w.Plugins, image) {
+			out = append(out, fmt.Sprintf("The release installs plugin image %s, which the upgrade would drop: list it in %s.initContainers after the AWS plugin, or remove it from the release first.", image, w.Key("valuesOverrides")))
 		}
 	}
 	return out

@@ -179,6 +179,33 @@ func TestCheckLocationsOutsideTheRelease(t *testing.T) {
 	}
 }
 
+// TestCheckReleaseValues: values the upgrade would drop are refused.
+func TestCheckReleaseValues(t *testing.T) {
+	f := guideCluster(t)
+	values := guideValues()
+	values["deployNodeAgent"] = true
+	values["fullnameOverride"] = "backups"
+	values["initContainers"] = append(values["initContainers"].([]interface{}), map[string]interface{}{"name": "csi", "image": "velero/velero-plugin-for-csi:v0.7.0"})
+	f.add("/api/v1/namespaces/velero/secrets/"+recordName("velero", 3), helmRecordSecret(t, "velero", "velero", 3, "deployed", values))
+	c, err := Read(context.Background(), f, "velero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := guideWant()
+	w.AdoptRelease = "velero"
+	_, err = Check(c, w)
+	want := "- The release sets fullnameOverride \"backups\", which names its objects; the stack's release names them from the release name, so the upgrade would replace them. Adopting such a release is not supported.\n" +
+		"- The release runs the node agent (deployNodeAgent: true) and the stack does not: the upgrade would delete it, and file-system backups with it; set velero-irsa:deployNodeAgent: true.\n" +
+		"- The release installs plugin image velero/velero-plugin-for-csi:v0.7.0, which the upgrade would drop: list it in velero-irsa:valuesOverrides.initContainers after the AWS plugin, or remove it from the release first."
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("refusal:\n%v\nwant lines:\n%s", err, want)
+	}
+	w.NodeAgent, w.Plugins = true, []string{"velero/velero-plugin-for-csi:v0.7.0"}
+	if _, err = Check(c, w); err == nil || strings.Contains(err.Error(), "deployNodeAgent") || strings.Contains(err.Error(), "plugin image") {
+		t.Errorf("with the node agent in the stack: %v", err)
+	}
+}
+
 // TestCheckManagedWithKeys: the stack's own release whose newest values
 // hold keys again (a rollback outside the stack) is refused, and taken
 // back with adoptRelease.
