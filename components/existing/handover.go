@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -144,22 +143,9 @@ func recordName(release string, revision int) string {
 // numbers kept as written.
 func decodeRecord(secret map[string]interface{}) (map[string]interface{}, error) {
 	data, _ := mapAt(secret, "data")["release"].(string)
-	outer, err := base64.StdEncoding.DecodeString(data)
+	raw, err := recordJSON(data)
 	if err != nil {
 		return nil, err
-	}
-	raw, err := base64.StdEncoding.DecodeString(string(outer))
-	if err != nil {
-		return nil, err
-	}
-	if bytes.HasPrefix(raw, []byte{0x1f, 0x8b}) {
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			return nil, err
-		}
-		if raw, err = io.ReadAll(zr); err != nil {
-			return nil, err
-		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()

@@ -83,6 +83,25 @@ func readReleases(ctx context.Context, api API, ns string) (map[string]*Release,
 // API returns it: base64 of Helm's own encoding, which is base64 of the
 // gzipped JSON release (helm.sh/helm/v3 pkg/storage/driver/util.go).
 func DecodeRelease(data string) (*Release, error) {
+	raw, err := recordJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	var rec helmRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("parsing the release: %w", err)
+	}
+	return &Release{
+		Name: rec.Name, Namespace: rec.Namespace, Revision: rec.Version, Status: rec.Info.Status, Description: rec.Info.Description,
+		Chart: rec.Chart.Metadata.Name, ChartVersion: rec.Chart.Metadata.Version, AppVersion: rec.Chart.Metadata.AppVersion,
+		Values: rec.Config,
+	}, nil
+}
+
+// recordJSON is the JSON of a release Secret's "release" data as the API
+// returns it (base64 of Helm's base64 of the gzipped JSON; Helm reads an
+// ungzipped record too).
+func recordJSON(data string) ([]byte, error) {
 	outer, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
 		return nil, fmt.Errorf("decoding the Secret's data: %w", err)
@@ -100,15 +119,7 @@ func DecodeRelease(data string) (*Release, error) {
 			return nil, fmt.Errorf("unzipping the release: %w", err)
 		}
 	}
-	var rec helmRecord
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		return nil, fmt.Errorf("parsing the release: %w", err)
-	}
-	return &Release{
-		Name: rec.Name, Namespace: rec.Namespace, Revision: rec.Version, Status: rec.Info.Status, Description: rec.Info.Description,
-		Chart: rec.Chart.Metadata.Name, ChartVersion: rec.Chart.Metadata.Version, AppVersion: rec.Chart.Metadata.AppVersion,
-		Values: rec.Config,
-	}, nil
+	return raw, nil
 }
 
 // carriesIdentityAnnotation tells whether release values set velero-irsa's
