@@ -126,17 +126,22 @@ func (r *Runtime) stopAll() {
 	}
 }
 
-// sync starts a process for each new running Velero pod and stops those
-// whose pod has gone.
+// sync stops the processes whose pod has gone, then starts a process for
+// each new running Velero pod. Stopping first is what a node does: kwok
+// removes a deleted pod at once, while on a node the pod stays
+// Terminating until its container has exited, and a Recreate rollout
+// starts the new pod only then, so an old server never works beside its
+// successor.
 func (r *Runtime) sync(ctx context.Context) {
 	list, err := r.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return
 	}
 	seen := map[string]bool{}
+	var fresh []*corev1.Pod
 	for i := range list.Items {
 		p := &list.Items[i]
-		c, kind := veleroContainer(p)
+		c, _ := veleroContainer(p)
 		if c == nil || p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
 			continue
 		}
@@ -145,10 +150,9 @@ func (r *Runtime) sync(ctx context.Context) {
 		r.mu.Lock()
 		_, ok := r.running[uid]
 		r.mu.Unlock()
-		if ok {
-			continue
+		if !ok {
+			fresh = append(fresh, p)
 		}
-		r.start(ctx, p, c, kind)
 	}
 	r.mu.Lock()
 	var gone []*pod
@@ -162,6 +166,10 @@ func (r *Runtime) sync(ctx context.Context) {
 	for _, p := range gone {
 		p.stop()
 		r.event(p.name, "stopped: the pod is gone", nil)
+	}
+	for _, p := range fresh {
+		c, kind := veleroContainer(p)
+		r.start(ctx, p, c, kind)
 	}
 }
 
