@@ -30,36 +30,12 @@ type kubeAPI struct {
 
 // Get implements existing.API.
 func (k *kubeAPI) Get(ctx context.Context, path string, out interface{}) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(k.server, "/")+path, nil)
-	if err != nil {
-		return false, err
-	}
-	req.Header.Set("Accept", "application/json")
-	if k.token != nil {
-		token, err := k.token(ctx)
-		if err != nil {
-			return false, err
-		}
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-	}
-	resp, err := k.client.Do(req)
-	if err != nil {
-		return false, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return false, err
-	}
+	status, body, err := k.do(ctx, http.MethodGet, path, nil)
 	switch {
-	case resp.StatusCode == http.StatusNotFound:
+	case err != nil:
+		return false, err
+	case status == http.StatusNotFound:
 		return false, nil
-	case resp.StatusCode != http.StatusOK:
-		var status struct{ Message string }
-		_ = json.Unmarshal(body, &status)
-		return false, fmt.Errorf("GET %s: %s: %s", path, resp.Status, status.Message)
 	}
 	return true, json.Unmarshal(body, out)
 }
@@ -70,16 +46,25 @@ func (k *kubeAPI) Send(ctx context.Context, method, path string, body interface{
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(k.server, "/")+path, bytes.NewReader(b))
+	_, _, err = k.do(ctx, method, path, b)
+	return err
+}
+
+// do sends one request with the cluster's credentials; any answer but a
+// success or a 404 is an error naming the API server's message.
+func (k *kubeAPI) do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(k.server, "/")+path, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if k.token != nil {
 		token, err := k.token(ctx)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
@@ -87,16 +72,19 @@ func (k *kubeAPI) Send(ctx context.Context, method, path string, body interface{
 	}
 	resp, err := k.client.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	out, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode/100 != 2 {
+	out, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return 0, nil, err
+	}
+	if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotFound {
 		var status struct{ Message string }
 		_ = json.Unmarshal(out, &status)
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, status.Message)
+		return resp.StatusCode, nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, status.Message)
 	}
-	return nil
+	return resp.StatusCode, out, nil
 }
 
 // eksKubeAPI reaches an EKS endpoint with a token from `aws eks get-token`,

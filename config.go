@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -278,5 +279,5 @@ func (c stackConfig) check(ns string) error {
 // snapshotLocationName is the VolumeSnapshotLocation's name: its own
 // setting, else the backup location's name.
 func (c stackConfig) snapshotLocationName() string {
-	return cmpOr(c.SnapshotLocationName, c.BackupLocationName)
+	return cmp.Or(c.SnapshotLocationName, c.BackupLocationName)
 }

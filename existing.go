@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -96,18 +97,16 @@ func wantOf(ctx *pulumi.Context, c stackConfig) existing.Want {
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.AdditionalBackupLocations)) {
 		l := c.AdditionalBackupLocations[name]
-		w.Locations[name] = existing.WantLocation{Bucket: l.Bucket, Prefix: l.Prefix, Region: cmpOr(l.Region, c.Region), AccessMode: cmpOr(l.AccessMode, "ReadOnly"),
+		w.Locations[name] = existing.WantLocation{Bucket: l.Bucket, Prefix: l.Prefix, Region: cmp.Or(l.Region, c.Region), AccessMode: cmp.Or(l.AccessMode, "ReadOnly"),
 			Setting: ctx.Project() + ":additionalBackupLocations." + name}
 	}
 	for key, s := range c.Schedules {
-		ttl := s.Ttl
-		if d, err := time.ParseDuration(cmpOr(ttl, components.DefaultScheduleTTL)); err == nil {
-			ttl = d.String()
-		}
+		// existing.Check reads "" as Velero's default TTL, as the
+		// component does.
 		w.Schedules[key] = existing.WantSchedule{
-			Cron: s.Schedule, TTL: ttl, IncludedNamespaces: s.IncludedNamespaces, ExcludedNamespaces: s.ExcludedNamespaces,
+			Cron: s.Schedule, TTL: s.Ttl, IncludedNamespaces: s.IncludedNamespaces, ExcludedNamespaces: s.ExcludedNamespaces,
 			SnapshotVolumes: s.SnapshotVolumes, DefaultVolumesToFsBackup: s.DefaultVolumesToFsBackup,
-			StorageLocation: cmpOr(s.StorageLocation, c.BackupLocationName),
+			StorageLocation: cmp.Or(s.StorageLocation, c.BackupLocationName),
 		}
 	}
 	return w
@@ -130,12 +129,5 @@ func overridePlugins(overrides map[string]interface{}) []string {
 // releaseName is the Helm release the stack manages: the adopted one, or
 // the component's default.
 func releaseName(c stackConfig) string {
-	return cmpOr(c.AdoptRelease, components.DefaultReleaseName)
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
+	return cmp.Or(c.AdoptRelease, components.DefaultReleaseName)
 }
