@@ -44,11 +44,11 @@ type Cluster struct {
 
 // Start brings the control plane up and waits until the API server is
 // healthy and a node is Ready.
-func Start(ctx context.Context, o Options) (c *Cluster, err error) {
-	c = &Cluster{Options: o}
+func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
+	c := &Cluster{Options: o}
 	defer func() {
 		if err != nil {
-			c.Stop()
+			c.Stop() // what started before the failure
 		}
 	}()
 	pkiDir := filepath.Join(o.Dir, "pki")

@@ -13,14 +13,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/velero-irsa/velero-irsa/e2e/internal/proc"
 )
@@ -126,12 +129,17 @@ func (r *Runtime) stopAll() {
 	}
 }
 
-// sync stops the processes whose pod has gone, then starts a process for
-// each new running Velero pod. Stopping first is what a node does: kwok
-// removes a deleted pod at once, while on a node the pod stays
-// Terminating until its container has exited, and a Recreate rollout
-// starts the new pod only then, so an old server never works beside its
-// successor.
+// sync stops the processes whose pod is being deleted or has gone, then
+// starts a process for each new running Velero pod.
+//
+// kwok deletes a pod at once, while on a node the pod stays Terminating
+// until its containers have exited, and a Recreate rollout (the chart's
+// Deployment strategy) creates the new pod only once no old pod is left
+// (the deployment controller's oldPodsRunning counts Terminating pods).
+// The runtime keeps that order with a finalizer of its own on every pod it
+// runs: the pod stays until its process has stopped, so an old server
+// never works beside its successor, and the deployment is reported rolled
+// out only when the old server is gone, as on a node.
 func (r *Runtime) sync(ctx context.Context) {
 	list, err := r.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -139,8 +147,13 @@ func (r *Runtime) sync(ctx context.Context) {
 	}
 	seen := map[string]bool{}
 	var fresh []*corev1.Pod
+	var release []*corev1.Pod // deleted pods whose finalizer the runtime holds
 	for i := range list.Items {
 		p := &list.Items[i]
+		if p.DeletionTimestamp != nil && slices.Contains(p.Finalizers, Finalizer) {
+			release = append(release, p)
+			continue
+		}
 		c, _ := veleroContainer(p)
 		if c == nil || p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
 			continue
@@ -165,7 +178,12 @@ func (r *Runtime) sync(ctx context.Context) {
 	r.mu.Unlock()
 	for _, p := range gone {
 		p.stop()
-		r.event(p.name, "stopped: the pod is gone", nil)
+		r.event(p.name, "stopped: the pod is being deleted", nil)
+	}
+	for _, p := range release {
+		if err := r.removeFinalizer(ctx, p); err != nil {
+			r.event(p.Namespace+"/"+p.Name, "could not release the pod: "+err.Error(), nil)
+		}
 	}
 	for _, p := range fresh {
 		c, kind := veleroContainer(p)
@@ -200,6 +218,10 @@ func (r *Runtime) start(ctx context.Context, p *corev1.Pod, c *corev1.Container,
 	r.mu.Lock()
 	r.running[string(p.UID)] = entry
 	r.mu.Unlock()
+	if err := r.addFinalizer(ctx, p); err != nil {
+		r.event(name, "refused: "+err.Error(), nil)
+		return
+	}
 	dir := filepath.Join(r.Dir, p.Namespace+"_"+p.Name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		r.event(name, "refused: "+err.Error(), nil)
@@ -261,6 +283,45 @@ func (r *Runtime) start(ctx context.Context, p *corev1.Pod, c *corev1.Container,
 	entry.process, entry.network = process, network
 	r.mu.Unlock()
 	r.event(name, fmt.Sprintf("started %s (%s)", kind, strings.Join(args, " ")), identity)
+}
+
+// Finalizer is the runtime's hold on a pod it runs: it removes it once the
+// pod's process has stopped.
+const Finalizer = "rig.velero-irsa.dev/process"
+
+// addFinalizer puts the runtime's finalizer on the pod before its process
+// starts.
+func (r *Runtime) addFinalizer(ctx context.Context, p *corev1.Pod) error {
+	return r.updateFinalizers(ctx, p, func(f []string) []string {
+		if slices.Contains(f, Finalizer) {
+			return f
+		}
+		return append(f, Finalizer)
+	})
+}
+
+// removeFinalizer lets the API server remove a deleted pod whose process
+// has stopped.
+func (r *Runtime) removeFinalizer(ctx context.Context, p *corev1.Pod) error {
+	return r.updateFinalizers(ctx, p, func(f []string) []string {
+		return slices.DeleteFunc(f, func(s string) bool { return s == Finalizer })
+	})
+}
+
+func (r *Runtime) updateFinalizers(ctx context.Context, p *corev1.Pod, change func([]string) []string) error {
+	pods := r.Client.CoreV1().Pods(p.Namespace)
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := pods.Get(ctx, p.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) || (err == nil && cur.UID != p.UID) {
+			return nil // a gone pod needs no change
+		}
+		if err != nil {
+			return err
+		}
+		cur.Finalizers = change(slices.Clone(cur.Finalizers))
+		_, err = pods.Update(ctx, cur, metav1.UpdateOptions{})
+		return err
+	})
 }
 
 // fillSecretVolume writes a secret volume's keys as files, as the kubelet
