@@ -41,8 +41,10 @@ type stackConfig struct {
 
 	// Taking over a Velero that runs already: the Helm release to adopt,
 	// and whether Argo CD has let go of it.
-	AdoptRelease   string
-	ArgoCDReleased bool
+	AdoptRelease       string
+	AdoptVeleroInstall bool
+	ReadBackBackup     string
+	ArgoCDReleased     bool
 
 	// Velero install.
 	DeployNodeAgent    bool
@@ -193,6 +195,8 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 		BackupAccessMode:     r.str("backupAccessMode", components.DefaultAccessMode),
 		BackupLocationName:   r.str("backupLocationName", components.DefaultLocationName),
 		AdoptRelease:         r.str("adoptRelease", ""),
+		AdoptVeleroInstall:   r.boolean("adoptVeleroInstall", false),
+		ReadBackBackup:       r.str("readBackBackup", ""),
 		ArgoCDReleased:       r.boolean("argoCDReleased", false),
 		BucketKmsKeyArn:      r.str("bucketKmsKeyArn", ""),
 		EbsKmsKeyArn:         r.str("ebsKmsKeyArn", ""),
@@ -259,8 +263,10 @@ func (c stackConfig) check(ns string) error {
 		return fmt.Errorf("config %s: true creates the cluster's OIDC provider, so it conflicts with %s, %s and %s: choose one", key("createOidcProvider"), key("oidcProviderArn"), key("oidcIssuerUrl"), key("clusterStack"))
 	case c.ClusterStack != "" && !stackRefPattern.MatchString(c.ClusterStack):
 		return fmt.Errorf("config %s %q is not a stack name: use <stack>, <project>/<stack> or <org>/<project>/<stack>", key("clusterStack"), c.ClusterStack)
-	case c.ArgoCDReleased && c.AdoptRelease == "":
-		return fmt.Errorf("config %s is true but %s is not set: it only lets an adoption go on where Argo CD managed the release; set %s to the release's name, or drop %s", key("argoCDReleased"), key("adoptRelease"), key("adoptRelease"), key("argoCDReleased"))
+	case c.ArgoCDReleased && c.AdoptRelease == "" && !c.AdoptVeleroInstall:
+		return fmt.Errorf("config %s is true but neither %s nor %s is set: it only lets an adoption go on where Argo CD managed Velero; set the one that adopts it, or drop %s", key("argoCDReleased"), key("adoptRelease"), key("adoptVeleroInstall"), key("argoCDReleased"))
+	case c.AdoptVeleroInstall && c.AdoptRelease != "":
+		return fmt.Errorf("config %s and %s are both set: a stack adopts either a Helm release or a `velero install` Velero; keep the one that matches `helm list -n %s`", key("adoptRelease"), key("adoptVeleroInstall"), c.Namespace)
 	case c.AssumeRoleArn != "" && !roleARNPattern.MatchString(c.AssumeRoleArn):
 		return fmt.Errorf("config %s %q is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>", key("assumeRoleArn"), c.AssumeRoleArn)
 	}

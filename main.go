@@ -53,7 +53,15 @@ func deploy(ctx *pulumi.Context) (map[string]pulumi.StringInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	velero, err := components.NewVeleroIRSA(ctx, "velero", componentArgs(c, cluster, adopt), pulumi.Providers(awsProvider, k8sProvider))
+	opts := []pulumi.ResourceOption{pulumi.Providers(awsProvider, k8sProvider)}
+	if adopt.install != nil && !ctx.DryRun() {
+		handOver, err := installHandOver(ctx, adopt)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, handOver)
+	}
+	velero, err := components.NewVeleroIRSA(ctx, "velero", componentArgs(c, cluster, adopt.release), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +95,7 @@ func componentArgs(c stackConfig, cluster clusterInfo, adopt bool) *components.V
 		SnapshotLocationName:         c.SnapshotLocationName,
 		ReleaseName:                  releaseName(c),
 		AdoptRelease:                 adopt,
+		ReadBackBackup:               c.ReadBackBackup,
 		AdditionalBackupLocations:    c.AdditionalBackupLocations,
 		SnapshotsEnabled:             pulumi.BoolRef(c.SnapshotsEnabled),
 		DeployNodeAgent:              c.DeployNodeAgent,

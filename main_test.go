@@ -391,6 +391,13 @@ func TestBadConfig(t *testing.T) {
 			c["velero-irsa:clusterStack"] = "acme/eks/prod"
 		}, "config velero-irsa:createOidcProvider: true creates the cluster's OIDC provider, so it conflicts", nil},
 		{"bad assume role", func(c map[string]string) { c["velero-irsa:assumeRoleArn"] = "platform-deployer" }, `config velero-irsa:assumeRoleArn "platform-deployer" is not an IAM role ARN`, nil},
+		{"both adoptions", func(c map[string]string) {
+			c["velero-irsa:adoptRelease"] = "velero"
+			c["velero-irsa:adoptVeleroInstall"] = "true"
+		}, "config velero-irsa:adoptRelease and velero-irsa:adoptVeleroInstall are both set: a stack adopts either a Helm release or a `velero install` Velero; keep the one that matches `helm list -n velero`", nil},
+		{"argo without adoption", func(c map[string]string) { c["velero-irsa:argoCDReleased"] = "true" },
+			"config velero-irsa:argoCDReleased is true but neither velero-irsa:adoptRelease nor velero-irsa:adoptVeleroInstall is set", nil},
+		{"read-back name", func(c map[string]string) { c["velero-irsa:readBackBackup"] = "Before_Switch" }, `readBackBackup "Before_Switch" is not a valid Kubernetes name`, nil},
 		{"unknown cluster", func(c map[string]string) { c["velero-irsa:clusterName"] = "prod-use2" }, `looking up EKS cluster "prod-use2" in us-east-1 (config velero-irsa:clusterName)`, func(f *fakeAWS) { f.noCluster = true }},
 		{"provider without sts audience", func(map[string]string) {}, "does not list sts.amazonaws.com as a client ID", func(f *fakeAWS) { f.clientIDs = []string{"sts.amazonaws.com.cn"} }},
 		{"bad bucket", func(c map[string]string) { c["velero-irsa:bucketName"] = "s3://acme-velero-backups-use1" }, `bucketName "s3://acme-velero-backups-use1" is an S3 URL`, nil},
@@ -571,5 +578,40 @@ func TestExistingVeleroAdopted(t *testing.T) {
 	}
 	if r.outputs["releaseName"] != "velero" {
 		t.Errorf("releaseName output %q", r.outputs["releaseName"])
+	}
+}
+
+// backupAPI answers GETs of Backups from a map (path → object JSON).
+type backupAPI map[string]string
+
+func (b backupAPI) Get(_ context.Context, path string, out interface{}) (bool, error) {
+	raw, ok := b[path]
+	if !ok {
+		return false, nil
+	}
+	return true, json.Unmarshal([]byte(raw), out)
+}
+
+// TestCheckReadBack refuses a readBackBackup Velero could not restore
+// through the stack's locations, naming the value and the fix.
+func TestCheckReadBack(t *testing.T) {
+	api := backupAPI{
+		"/apis/velero.io/v1/namespaces/velero/backups/before-canary": `{"spec":{"storageLocation":"default"},"status":{"phase":"Completed"}}`,
+		"/apis/velero.io/v1/namespaces/velero/backups/half":          `{"spec":{"storageLocation":"default"},"status":{"phase":"InProgress"}}`,
+		"/apis/velero.io/v1/namespaces/velero/backups/elsewhere":     `{"spec":{"storageLocation":"dr"},"status":{"phase":"Completed"}}`,
+	}
+	c := stackConfig{Namespace: "velero", BackupLocationName: "default"}
+	fix := ": name a Completed backup of one of the stack's locations (`velero backup get -n velero`), or remove readBackBackup"
+	for name, want := range map[string]string{
+		"before-canary": "",
+		"gone":          `config readBackBackup "gone": there is no such backup in namespace velero` + fix,
+		"half":          `config readBackBackup "half": the backup is InProgress, and only a Completed or PartiallyFailed backup can be restored` + fix,
+		"elsewhere":     `config readBackBackup "elsewhere": the backup is at location "dr", which the stack does not describe` + fix,
+	} {
+		c.ReadBackBackup = name
+		err := checkReadBack(context.Background(), api, c)
+		if got := fmt.Sprint(err); (want == "" && err != nil) || (want != "" && got != want) {
+			t.Errorf("%s: %v\nwant: %s", name, err, want)
+		}
 	}
 }

@@ -121,6 +121,11 @@ func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Out
 	if err != nil {
 		return err
 	}
+	if s.readBackBackup != "" {
+		if err := newReadBack(ctx, name, s, locations, parent); err != nil {
+			return err
+		}
+	}
 	if !s.verifyBackup {
 		return nil
 	}

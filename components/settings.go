@@ -65,6 +65,7 @@ type settings struct {
 	locationTimeout                  int
 	verifyBackup                     bool
 	verifyRestore                    bool
+	readBackBackup                   string
 }
 
 // newSettings applies the defaults to args' plain fields and validates them.
@@ -104,6 +105,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		locationTimeout:   DefaultLocationTimeout,
 		verifyBackup:      a.VerifyBackup,
 		verifyRestore:     a.VerifyRestore,
+		readBackBackup:    a.ReadBackBackup,
 	}
 	plain, err := overrides.Plain(a.ValuesOverrides)
 	if err != nil {
@@ -140,6 +142,12 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		s.checkNodeAgent,
 		s.checkLocations,
 		s.checkRestoreDrill,
+		func() error {
+			if s.readBackBackup == "" {
+				return nil
+			}
+			return validateSubdomain("readBackBackup", s.readBackBackup)
+		},
 		s.checkVerification,
 		s.checkBucket,
 		s.checkSchedules,

@@ -26,6 +26,7 @@ func TestSettingsErrors(t *testing.T) {
 		{"namespace too long", VeleroIRSAArgs{Namespace: strings.Repeat("a", 64)}, `namespace "aaaa`},
 		{"service account", VeleroIRSAArgs{ServiceAccountName: "velero_server"}, `serviceAccountName "velero_server" is not a valid Kubernetes name`},
 		{"location name", VeleroIRSAArgs{BackupLocationName: "Primary"}, `backupLocationName "Primary" is not a valid Kubernetes name`},
+		{"read-back backup name", VeleroIRSAArgs{ReadBackBackup: "Before_Switch"}, `readBackBackup "Before_Switch" is not a valid Kubernetes name`},
 		{"object tags aws prefix", VeleroIRSAArgs{BackupObjectTags: map[string]string{"aws:owner": "x"}}, `backupObjectTags key "aws:owner" uses the aws: prefix`},
 		{"object tags single", VeleroIRSAArgs{BackupObjectTags: map[string]string{"data-class": "backup"}}, `backupObjectTags has a single tag ("data-class"): the AWS plugin refuses a location whose tagging has no '&' between tags, and Velero would report it Unavailable; add a second tag`},
 		{"object tag value encoded too long", VeleroIRSAArgs{BackupObjectTags: map[string]string{"a": strings.Repeat("é", 50), "b": "x"}}, `backupObjectTags value of "a" is 300 characters URL-encoded; the AWS plugin accepts at most 248`},

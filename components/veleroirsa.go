@@ -110,6 +110,16 @@ type VeleroIRSAArgs struct {
 	// Default false. Requires VerifyBackup (so a ReadWrite main location)
 	// and a namespace of at most 49 characters.
 	VerifyRestore bool `pulumi:"verifyRestore,optional"`
+	// ReadBackBackup names a Backup in Velero's namespace, typically the
+	// newest one an adopted Velero took before the switch, that the deploy
+	// reads back through the role: a Restore of it whose label selector
+	// (velero-irsa/read-back=none) matches no object, so Velero downloads
+	// the backup's archive (s3:GetObject, and kms:Decrypt with
+	// BucketKmsKeyArn) and runs its restore path without creating
+	// anything. The deploy waits until that Restore is Completed, bounded
+	// by BackupLocationTimeoutSeconds. A new Restore is made when the name
+	// changes. Default "" (none). Must be a valid Kubernetes object name.
+	ReadBackBackup string `pulumi:"readBackBackup,optional"`
 
 	// AdditionalBackupLocations are more backup locations by name, each
 	// covered by the role's policy with the access its mode needs

@@ -18,6 +18,9 @@ type Want struct {
 	// AdoptRelease names the Helm release the stack takes over ("" for
 	// none): the stack then upgrades it in place.
 	AdoptRelease string
+	// AdoptInstall says the stack takes over a Velero that `velero
+	// install` made: its server is replaced by the stack's release.
+	AdoptInstall bool
 	// ArgoCDReleased says the user has removed the installation from Argo
 	// CD (or turned its auto-sync off), so Argo CD will not revert it.
 	ArgoCDReleased bool
@@ -83,6 +86,10 @@ func IsRefusal(err error) bool {
 // a location, a schedule or a backup's link to its location.
 func Check(c Cluster, w Want) (Verdict, error) {
 	var v Verdict
+	if w.AdoptRelease != "" && w.AdoptInstall {
+		return Verdict{}, &Refusal{Message: fmt.Sprintf("%s and %s are both set: a stack adopts either a Helm release or a `velero install` Velero; keep the one that matches `helm list -n %s` (a release there means %s).",
+			w.Key("adoptRelease"), w.Key("adoptVeleroInstall"), w.Namespace, w.Key("adoptRelease"))}
+	}
 	for i := range c.Installations {
 		inst := c.Installations[i]
 		switch {
@@ -105,6 +112,11 @@ func Check(c Cluster, w Want) (Verdict, error) {
 			v.Managed = true
 		case inst.ManagedByVeleroIRSA && inst.Release != nil:
 			return Verdict{}, refuse(w, inst, fmt.Sprintf("Another velero-irsa stack installed it as release %s; this stack's release is %s. Destroy that stack first, or deploy this cluster from that stack.", inst.Release.Name, w.ReleaseName))
+		case inst.Kind == KindCLI && w.AdoptInstall && inst.Namespace == w.Namespace:
+			if err := checkInstallAdoption(inst, w); err != nil {
+				return Verdict{}, err
+			}
+			v.Adopt = &inst
 		case w.AdoptRelease == "":
 			return Verdict{}, refuse(w, inst, adoptHint(w, inst))
 		default:
@@ -141,7 +153,8 @@ func adoptHint(w Want, inst Installation) string {
 		return fmt.Sprintf("To move this release to the role in place (the same release at a new revision, its backups, locations and schedules kept), set %s: %s in the stack; see docs/adopting.md. To install a separate Velero instead, uninstall this one first.",
 			w.Key("adoptRelease"), inst.Release.Name)
 	case KindCLI:
-		return "It was installed by `velero install`, whose Deployment selector (deploy: velero) the chart cannot take over in place; docs/adopting.md has the steps that move it to this stack with its backups and schedules."
+		return fmt.Sprintf("To move it to the role (its locations, backups and schedules kept; its Deployment replaced by the chart's, whose selector differs), set %s: true in the stack; see docs/adopting.md.",
+			w.Key("adoptVeleroInstall"))
 	}
 	return "It does not come from a Helm release this stack could adopt; remove it first (its backups stay in the bucket), see docs/adopting.md."
 }
@@ -162,11 +175,7 @@ func checkAdoption(inst Installation, w Want) error {
 		problems = append(problems, fmt.Sprintf("Revision %d of release %s is %s, not deployed: finish or undo the last Helm operation first (`helm history %s -n %s`, then `helm rollback %s <revision> -n %s`).",
 			r.Revision, r.Name, r.Status, r.Name, r.Namespace, r.Name, r.Namespace))
 	}
-	if len(inst.ArgoCD) > 0 && !w.ArgoCDReleased {
-		problems = append(problems, fmt.Sprintf("Argo CD manages this release (%s): it would revert every change this stack makes, and put the static keys back. "+
-			"Hand it over first: delete the Argo CD Application without cascading (`argocd app delete <app> --cascade=false`, which keeps Velero running) or turn its auto-sync off, then set %s: true.",
-			strings.Join(inst.ArgoCD, "; "), w.Key("argoCDReleased")))
-	}
+	problems = append(problems, argoProblems(inst, w)...)
 	if inst.ServiceAccount != "" && inst.ServiceAccount != w.ServiceAccount {
 		problems = append(problems, fmt.Sprintf("Velero runs as ServiceAccount %s and the stack's is %s: set %s: %s, so the role trusts the ServiceAccount the release keeps.",
 			inst.ServiceAccount, w.ServiceAccount, w.Key("serviceAccountName"), inst.ServiceAccount))
@@ -174,6 +183,39 @@ func checkAdoption(inst Installation, w Want) error {
 	problems = append(problems, valueProblems(inst, w)...)
 	problems = append(problems, locationProblems(inst, w)...)
 	problems = append(problems, scheduleProblems(inst, w)...)
+	return adoptionRefusal(inst, w, problems)
+}
+
+// checkInstallAdoption refuses to take over a `velero install` Velero when
+// Argo CD still manages it, or when replacing its Deployment with the
+// chart's would drop its node agent, a plugin, or a location the stack
+// does not describe as it is. Its Schedules are plain objects the
+// hand-over keeps.
+func checkInstallAdoption(inst Installation, w Want) error {
+	problems := argoProblems(inst, w)
+	if inst.NodeAgent && !w.NodeAgent {
+		problems = append(problems, fmt.Sprintf("It runs the node agent (DaemonSet %s/%s) and the stack does not: the hand-over would delete it, and file-system backups with it; set %s: true.", inst.Namespace, nodeAgentName, w.Key("deployNodeAgent")))
+	}
+	for _, image := range inst.Plugins {
+		if !slices.Contains(w.Plugins, image) {
+			problems = append(problems, fmt.Sprintf("Its server runs plugin image %s (`velero install --plugins`), which the chart's Deployment would not: list it in %s.initContainers after the AWS plugin.", image, w.Key("valuesOverrides")))
+		}
+	}
+	problems = append(problems, locationProblems(inst, w)...)
+	return adoptionRefusal(inst, w, problems)
+}
+
+func argoProblems(inst Installation, w Want) []string {
+	if len(inst.ArgoCD) == 0 || w.ArgoCDReleased {
+		return nil
+	}
+	return []string{fmt.Sprintf("Argo CD manages this Velero (%s): it would revert every change this stack makes, and put the static keys back. "+
+		"Hand it over first: delete the Argo CD Application without cascading (`argocd app delete <app> --cascade=false`, which keeps Velero running) or turn its auto-sync off, then set %s: true.",
+		strings.Join(inst.ArgoCD, "; "), w.Key("argoCDReleased"))}
+}
+
+// adoptionRefusal is nil without problems, else the refusal that lists them.
+func adoptionRefusal(inst Installation, w Want, problems []string) error {
 	if len(problems) == 0 {
 		return nil
 	}
@@ -189,7 +231,9 @@ func checkAdoption(inst Installation, w Want) error {
 func locationProblems(inst Installation, w Want) []string {
 	var out []string
 	for _, l := range inst.Locations {
-		if !l.FromRelease {
+		// A `velero install` Velero's locations are all handed over: the
+		// hand-over deletes them and the stack creates them again.
+		if !l.FromRelease && inst.Kind != KindCLI {
 			out = append(out, fmt.Sprintf("Backup location %s was made outside the release (`velero backup-location create` or kubectl), and the stack creates its locations itself: delete it first (`kubectl delete backupstoragelocations.velero.io %s -n %s`; deleting a location deletes no backup, and its Backups stay tied to its name), then describe it in the stack.",
 				l.Name, l.Name, inst.Namespace))
 			continue
@@ -253,7 +297,7 @@ func valueProblems(inst Installation, w Want) []string {
 	for _, c := range containers {
 		m, _ := c.(map[string]interface{})
 		image, _ := m["image"].(string)
-		if image != "" && imageRepository(image) != "velero/velero-plugin-for-aws" && !slices.Contains(w.Plugins, image) {
+		if image != "" && imageRepository(image) != awsPluginRepository && !slices.Contains(w.Plugins, image) {
 			out = append(out, fmt.Sprintf("The release installs plugin image %s, which the upgrade would drop: list it in %s.initContainers after the AWS plugin, or remove it from the release first.", image, w.Key("valuesOverrides")))
 		}
 	}

@@ -139,7 +139,7 @@ func TestCheckArgoCD(t *testing.T) {
 	w := guideWant()
 	w.AdoptRelease = "velero"
 	_, err = Check(c, w)
-	want := "- Argo CD manages this release (label argocd.argoproj.io/instance=velero on ServiceAccount velero/velero-server): it would revert every change this stack makes, and put the static keys back. " +
+	want := "- Argo CD manages this Velero (label argocd.argoproj.io/instance=velero on ServiceAccount velero/velero-server): it would revert every change this stack makes, and put the static keys back. " +
 		"Hand it over first: delete the Argo CD Application without cascading (`argocd app delete <app> --cascade=false`, which keeps Velero running) or turn its auto-sync off, then set velero-irsa:argoCDReleased: true."
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("refusal:\n%v\nwant a line:\n%s", err, want)

@@ -56,6 +56,13 @@ type Installation struct {
 	// objects ("label argocd.argoproj.io/instance=velero on Deployment
 	// velero/velero"); empty when Argo CD does not manage it.
 	ArgoCD []string
+	// NodeAgent is true when the namespace runs the node agent DaemonSet.
+	NodeAgent bool
+	// Plugins are the server's plugin images (its init containers), the
+	// AWS plugin's aside.
+	Plugins []string
+	// ServerFlags are the server container's arguments after "server".
+	ServerFlags []string
 	// ManagedByVeleroIRSA is true when the release's values carry the
 	// identity annotation velero-irsa sets on Velero's pods: a stack of
 	// this project made it.

@@ -34,7 +34,7 @@ func (f *fakeAPI) Get(_ context.Context, path string, out interface{}) (bool, er
 	switch {
 	case u.Path == "/apis/apps/v1/deployments":
 		result = f.list(`/apis/apps/v1/namespaces/[^/]+/deployments/[^/]+`, "")
-	case strings.HasSuffix(u.Path, "/secrets") && u.Query().Get("labelSelector") != "":
+	case (strings.HasSuffix(u.Path, "/secrets") || strings.HasSuffix(u.Path, "/pods")) && u.Query().Get("labelSelector") != "":
 		result = f.list(regexp.QuoteMeta(u.Path)+`/[^/]+`, u.Query().Get("labelSelector"))
 	case strings.HasPrefix(u.Path, "/apis/velero.io/v1/namespaces/") && strings.Count(u.Path, "/") == 6:
 		result = f.list(regexp.QuoteMeta(u.Path)+`/[^/]+`, "")
@@ -56,19 +56,11 @@ func (f *fakeAPI) Get(_ context.Context, path string, out interface{}) (bool, er
 // expression of whole paths) that carry selector's label (key=value).
 func (f *fakeAPI) list(pattern, selector string) map[string]interface{} {
 	re := regexp.MustCompile("^" + pattern + "$")
-	key, value, _ := strings.Cut(selector, "=")
 	var paths []string
 	for p := range f.objects {
-		if !re.MatchString(p) {
-			continue
+		if re.MatchString(p) && f.selected(p, selector) {
+			paths = append(paths, p)
 		}
-		if key != "" {
-			labels, _ := mapAt(f.objects[p], "metadata")["labels"].(map[string]interface{})
-			if labels[key] != value {
-				continue
-			}
-		}
-		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	items := []interface{}{}
@@ -78,7 +70,36 @@ func (f *fakeAPI) list(pattern, selector string) map[string]interface{} {
 	return map[string]interface{}{"metadata": map[string]interface{}{}, "items": items}
 }
 
+// selected tells whether the object at path carries every label of
+// selector (key=value terms, comma-separated; "" selects all).
+func (f *fakeAPI) selected(path, selector string) bool {
+	labels, _ := mapAt(f.objects[path], "metadata")["labels"].(map[string]interface{})
+	for _, term := range strings.Split(selector, ",") {
+		if key, value, _ := strings.Cut(term, "="); key != "" && labels[key] != value {
+			return false
+		}
+	}
+	return true
+}
+
+// deletePods removes the pods of namespace ns that selector selects, as
+// the controllers do when their owner scales down or goes.
+func (f *fakeAPI) deletePods(ns, selector string) {
+	re := regexp.MustCompile("^/api/v1/namespaces/" + ns + "/pods/[^/]+$")
+	for p := range f.objects {
+		if re.MatchString(p) && f.selected(p, selector) {
+			delete(f.objects, p)
+		}
+	}
+}
+
 func (f *fakeAPI) Send(_ context.Context, method, path string, body interface{}) error {
+	if method == "DELETE" {
+		return f.delete(path)
+	}
+	if strings.HasSuffix(path, "/scale") {
+		return f.scale(path, body)
+	}
 	b, err := json.Marshal(body)
 	if err != nil {
 		return err
@@ -107,6 +128,52 @@ func (f *fakeAPI) Send(_ context.Context, method, path string, body interface{})
 	}
 	f.objects[path] = obj
 	f.writes = append(f.writes, method+" "+path)
+	return nil
+}
+
+// delete removes an object; an absent one is no error, as the cluster
+// reader treats a 404. Deleting a DaemonSet takes its pods with it.
+func (f *fakeAPI) delete(path string) error {
+	obj, ok := f.objects[path]
+	if !ok {
+		return nil
+	}
+	delete(f.objects, path)
+	f.writes = append(f.writes, "DELETE "+path)
+	if strings.Contains(path, "/daemonsets/") {
+		sel, _ := mapAt(mapAt(obj, "spec"), "selector")["matchLabels"].(map[string]interface{})
+		var terms []string
+		for k, v := range sel {
+			terms = append(terms, fmt.Sprintf("%s=%v", k, v))
+		}
+		f.deletePods(mapAt(obj, "metadata")["namespace"].(string), strings.Join(terms, ","))
+	}
+	return nil
+}
+
+// scale models a Deployment's scale subresource going to zero: the
+// Deployment's pods go.
+func (f *fakeAPI) scale(path string, body interface{}) error {
+	b, _ := json.Marshal(body)
+	var s struct {
+		Kind string
+		Spec struct{ Replicas *int }
+	}
+	if err := json.Unmarshal(b, &s); err != nil || s.Kind != "Scale" || s.Spec.Replicas == nil || *s.Spec.Replicas != 0 {
+		return fmt.Errorf("PUT %s: only a Scale to zero replicas is modelled: %s", path, b)
+	}
+	d, ok := f.objects[strings.TrimSuffix(path, "/scale")]
+	if !ok {
+		return nil // a 404, which the cluster reader does not count as an error
+	}
+	mapAt(d, "spec")["replicas"] = 0
+	sel := mapAt(mapAt(d, "spec"), "selector")["matchLabels"].(map[string]interface{})
+	var terms []string
+	for k, v := range sel {
+		terms = append(terms, fmt.Sprintf("%s=%v", k, v))
+	}
+	f.deletePods(mapAt(d, "metadata")["namespace"].(string), strings.Join(terms, ","))
+	f.writes = append(f.writes, "PUT "+path)
 	return nil
 }
 

@@ -65,6 +65,7 @@ type deployment struct {
 		Template struct {
 			Spec struct {
 				ServiceAccountName string      `json:"serviceAccountName"`
+				InitContainers     []container `json:"initContainers"`
 				Containers         []container `json:"containers"`
 				Volumes            []struct {
 					Name   string `json:"name"`
@@ -201,6 +202,13 @@ func serverContainer(d *deployment) *container {
 	return nil
 }
 
+// awsPluginRepository is the AWS plugin's image repository.
+const awsPluginRepository = "velero/velero-plugin-for-aws"
+
+// nodeAgentName is the node agent DaemonSet's name, the same in the chart
+// and in `velero install` (pkg/install/daemonset.go).
+const nodeAgentName = "node-agent"
+
 // imageRepository is an image's repository without registry, tag or digest
 // ("velero/velero" for docker.io/velero/velero:v1.18.3).
 func imageRepository(image string) string {
@@ -256,7 +264,23 @@ func readNamespace(ctx context.Context, api API, ns string, server *deployment) 
 	if server != nil {
 		inst.StaticKeys, inst.KeySecrets = staticKeys(server)
 		inst.ArgoCD = append(argoMarks(&server.Metadata, "Deployment"), inst.ArgoCD...)
+		for _, c := range server.Spec.Template.Spec.InitContainers {
+			if c.Image != "" && imageRepository(c.Image) != awsPluginRepository {
+				inst.Plugins = append(inst.Plugins, c.Image)
+			}
+		}
+		if c := serverContainer(server); c != nil && len(c.Args) > 1 {
+			inst.ServerFlags = append([]string(nil), c.Args[1:]...)
+		}
 	}
+	var agent struct {
+		Metadata objectMeta `json:"metadata"`
+	}
+	found, err := api.Get(ctx, "/apis/apps/v1/namespaces/"+ns+"/daemonsets/"+nodeAgentName, &agent)
+	if err != nil {
+		return Installation{}, false, fmt.Errorf("reading DaemonSet %s/%s: %w", ns, nodeAgentName, err)
+	}
+	inst.NodeAgent = found
 	for _, l := range inst.Locations {
 		if l.Credential != "" {
 			inst.StaticKeys = append(inst.StaticKeys, fmt.Sprintf("backup location %s names credential Secret %s, which Velero prefers to the pod's identity", l.Name, l.Credential))

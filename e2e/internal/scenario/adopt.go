@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -84,11 +85,11 @@ func stackFromValues(values map[string]interface{}, cluster, region string) (str
 		return m, c
 	}
 	m, c := loc(main)
-	region = cmpOr(str(c, "region"), region)
+	region = cmp.Or(str(c, "region"), region)
 	config := map[string]interface{}{
-		"velero-irsa:clusterName": cluster, "velero-irsa:region": cmpOr(str(c, "region"), region),
+		"velero-irsa:clusterName": cluster, "velero-irsa:region": cmp.Or(str(c, "region"), region),
 		"velero-irsa:bucketName": str(m, "bucket"), "velero-irsa:backupPrefix": str(m, "prefix"),
-		"velero-irsa:backupLocationName": cmpOr(str(m, "name"), "default"),
+		"velero-irsa:backupLocationName": cmp.Or(str(m, "name"), "default"),
 		"velero-irsa:verifyBackup":       true, "velero-irsa:backupLocationTimeoutSeconds": 120,
 	}
 	additional := map[string]interface{}{}
@@ -97,8 +98,8 @@ func stackFromValues(values map[string]interface{}, cluster, region string) (str
 			continue
 		}
 		m, c := loc(i)
-		additional[cmpOr(str(m, "name"), "default")] = map[string]interface{}{
-			"bucket": str(m, "bucket"), "prefix": str(m, "prefix"), "region": cmpOr(str(c, "region"), region), "accessMode": cmpOr(str(m, "accessMode"), "ReadWrite"),
+		additional[cmp.Or(str(m, "name"), "default")] = map[string]interface{}{
+			"bucket": str(m, "bucket"), "prefix": str(m, "prefix"), "region": cmp.Or(str(c, "region"), region), "accessMode": cmp.Or(str(m, "accessMode"), "ReadWrite"),
 		}
 	}
 	if len(additional) > 0 {
@@ -106,7 +107,7 @@ func stackFromValues(values map[string]interface{}, cluster, region string) (str
 	}
 	if vsls, _ := conf["volumeSnapshotLocation"].([]interface{}); len(vsls) > 0 {
 		v, _ := vsls[0].(map[string]interface{})
-		config["velero-irsa:snapshotLocationName"] = cmpOr(str(v, "name"), "default")
+		config["velero-irsa:snapshotLocationName"] = cmp.Or(str(v, "name"), "default")
 	} else {
 		config["velero-irsa:snapshotsEnabled"] = false
 	}
@@ -146,17 +147,10 @@ func valuesBuckets(values map[string]interface{}, region string) map[string]stri
 		name, _ := m["bucket"].(string)
 		r, _ := c["region"].(string)
 		if name != "" {
-			out[name] = cmpOr(r, region)
+			out[name] = cmp.Or(r, region)
 		}
 	}
 	return out
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // helm runs the built helm against the rig's cluster, trusting the rig's
@@ -191,35 +185,14 @@ func (d *Deployment) releaseRevision() (int, string, error) {
 }
 
 // installTheGuidesWay makes the first install: the IAM user and its key,
-// the bucket, `helm upgrade --install` with values (the key added), a
+// the buckets, `helm upgrade --install` with values (the key added), a
 // canary in namespace apps and two backups, one of them holding it. It
 // returns the key.
 func (d *Deployment) installTheGuidesWay(ctx context.Context, values func(keyID, secret string) map[string]interface{}) (awsfake.AccessKey, error) {
 	r := d.Rig
-	if _, err := r.Cloud.CreateUser(r.Partition, r.Account, "velero"); err != nil {
-		return awsfake.AccessKey{}, err
-	}
-	buckets := valuesBuckets(values("AKIAEXAMPLEEXAMPLE00", "x"), r.Region)
-	var objects, names []string
-	for _, name := range sortedKeys(buckets) {
-		if err := r.CreateBucket(name, buckets[name]); err != nil {
-			return awsfake.AccessKey{}, err
-		}
-		objects = append(objects, `"arn:aws:s3:::`+name+`/*"`)
-		names = append(names, `"arn:aws:s3:::`+name+`"`)
-	}
-	// The user's policy as such guides give it: the buckets, their
-	// objects, and EBS snapshots.
-	policy := `{"Version":"2012-10-17","Statement":[` +
-		`{"Effect":"Allow","Action":["ec2:DescribeVolumes","ec2:DescribeSnapshots","ec2:CreateTags","ec2:CreateVolume","ec2:CreateSnapshot","ec2:DeleteSnapshot"],"Resource":"*"},` +
-		`{"Effect":"Allow","Action":["s3:GetObject","s3:DeleteObject","s3:PutObject","s3:AbortMultipartUpload","s3:ListMultipartUploadParts"],"Resource":[` + strings.Join(objects, ",") + `]},` +
-		`{"Effect":"Allow","Action":"s3:ListBucket","Resource":[` + strings.Join(names, ",") + `]}]}`
-	if err := r.Cloud.PutUserPolicy("velero", "velero", policy); err != nil {
-		return awsfake.AccessKey{}, err
-	}
-	key, err := r.Cloud.CreateAccessKey("velero")
+	key, err := d.userWithKey(valuesBuckets(values("AKIAEXAMPLEEXAMPLE00", "x"), r.Region))
 	if err != nil {
-		return awsfake.AccessKey{}, err
+		return key, err
 	}
 	raw, err := yaml.Marshal(values(key.ID, key.Secret))
 	if err != nil {
@@ -235,36 +208,69 @@ func (d *Deployment) installTheGuidesWay(ctx context.Context, values func(keyID,
 	}); err != nil {
 		return key, err
 	}
-	if err := waitFor(ctx, 3*time.Minute, "location velero-s3-bsl Available with the user's key", func() error {
-		if p := d.jsonpath("backupstoragelocations.velero.io", "velero-s3-bsl", "velero", "{.status.phase}"); p != "Available" {
-			return fmt.Errorf("phase %q: %s", p, d.jsonpath("backupstoragelocations.velero.io", "velero-s3-bsl", "velero", "{.status.message}"))
+	return key, d.seedBackups(ctx, "velero-s3-bsl", key)
+}
+
+// userWithKey creates the IAM user velero with the policy such guides
+// give it (the buckets, their objects, EBS snapshots) and an access key,
+// and the buckets (name → region).
+func (d *Deployment) userWithKey(buckets map[string]string) (awsfake.AccessKey, error) {
+	r := d.Rig
+	if _, err := r.Cloud.CreateUser(r.Partition, r.Account, "velero"); err != nil {
+		return awsfake.AccessKey{}, err
+	}
+	var objects, names []string
+	for _, name := range sortedKeys(buckets) {
+		if err := r.CreateBucket(name, buckets[name]); err != nil {
+			return awsfake.AccessKey{}, err
+		}
+		objects = append(objects, `"arn:aws:s3:::`+name+`/*"`)
+		names = append(names, `"arn:aws:s3:::`+name+`"`)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Action":["ec2:DescribeVolumes","ec2:DescribeSnapshots","ec2:CreateTags","ec2:CreateVolume","ec2:CreateSnapshot","ec2:DeleteSnapshot"],"Resource":"*"},` +
+		`{"Effect":"Allow","Action":["s3:GetObject","s3:DeleteObject","s3:PutObject","s3:AbortMultipartUpload","s3:ListMultipartUploadParts"],"Resource":[` + strings.Join(objects, ",") + `]},` +
+		`{"Effect":"Allow","Action":"s3:ListBucket","Resource":[` + strings.Join(names, ",") + `]}]}`
+	if err := r.Cloud.PutUserPolicy("velero", "velero", policy); err != nil {
+		return awsfake.AccessKey{}, err
+	}
+	return r.Cloud.CreateAccessKey("velero")
+}
+
+// seedBackups waits for location to be Available with the user's key, then
+// makes a canary in namespace apps and two backups, before-velero and
+// before-canary (which holds it), and checks the key was used.
+func (d *Deployment) seedBackups(ctx context.Context, location string, key awsfake.AccessKey) error {
+	if err := waitFor(ctx, 3*time.Minute, "location "+location+" Available with the user's key", func() error {
+		if p := d.jsonpath("backupstoragelocations.velero.io", location, "velero", "{.status.phase}"); p != "Available" {
+			return fmt.Errorf("phase %q: %s", p, d.jsonpath("backupstoragelocations.velero.io", location, "velero", "{.status.message}"))
 		}
 		return nil
 	}); err != nil {
-		return key, err
+		return err
 	}
 	for _, args := range [][]string{
 		{"create", "namespace", "apps"},
 		{"create", "configmap", "adopt-canary", "-n", "apps", "--from-literal=written=before-the-switch"},
 	} {
 		if _, err := d.kubectl(args...); err != nil {
-			return key, err
+			return err
 		}
 	}
 	for _, b := range []struct{ name, ns string }{{"before-velero", "velero"}, {"before-canary", "apps"}} {
 		if _, err := d.show("velero backup create "+b.name+" --include-namespaces "+b.ns+" --wait", func() (string, error) {
 			return d.velero("backup", "create", b.name, "--include-namespaces", b.ns, "--wait", "-n", "velero")
 		}); err != nil {
-			return key, err
+			return err
 		}
 		if p := d.jsonpath("backups.velero.io", b.name, "velero", "{.status.phase}"); p != "Completed" {
-			return key, fmt.Errorf("backup %s with the user's key: %s", b.name, p)
+			return fmt.Errorf("backup %s with the user's key: %s", b.name, p)
 		}
 	}
-	if len(r.Cloud.KeyUses(key.ID)) == 0 {
-		return key, fmt.Errorf("the first install made no request with the user's key")
+	if len(d.Rig.Cloud.KeyUses(key.ID)) == 0 {
+		return fmt.Errorf("the first install made no request with the user's key")
 	}
-	return key, nil
+	return nil
 }
 
 // adoptHelm is the adopt-helm scenario: a release installed the guide's
@@ -303,7 +309,12 @@ func adoptHelm(ctx context.Context, e *Env) error {
 		"set velero-irsa:adoptRelease: velero in the stack",
 		"static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud",
 	}
-	return d.adopt(ctx, key, refusal, func() error { return d.SetConfig("adoptRelease", "velero") }, true)
+	return d.adopt(ctx, key, refusal, func() error {
+		if err := d.SetConfig("adoptRelease", "velero"); err != nil {
+			return err
+		}
+		return d.SetConfig("readBackBackup", "before-canary")
+	}, true)
 }
 
 // adoptArgoCD is the adopt-argocd scenario: the guide's release, its
@@ -340,7 +351,7 @@ func adoptArgoCD(ctx context.Context, e *Env) error {
 	}
 	refusal := []string{
 		"Cannot adopt the Velero on cluster " + adoptCluster + " as the stack says; nothing was created or changed.",
-		"Argo CD manages this release (label argocd.argoproj.io/instance=velero on Deployment velero/velero; label argocd.argoproj.io/instance=velero on ServiceAccount velero/velero-server)",
+		"Argo CD manages this Velero (label argocd.argoproj.io/instance=velero on Deployment velero/velero; label argocd.argoproj.io/instance=velero on ServiceAccount velero/velero-server)",
 		"then set velero-irsa:argoCDReleased: true.",
 	}
 	// What follows an adoption is adopt-helm's to prove; here the deploy
@@ -409,12 +420,25 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal [
 	if !after {
 		return d.stateHoldsNoKey(key)
 	}
+	return d.afterSwitch(ctx, key, "velero-s3-bsl", gap, switched)
+}
+
+// afterSwitch checks what follows an adoption: the backups taken before it
+// Completed at their location, the one holding the canary restored with
+// the role, the schedule's next backup Completed and no run missed, no
+// Secret holding the user's key, no request signed with it after the old
+// server stopped, and none of it in the stack's state. It prints the
+// window without a ready server.
+func (d *Deployment) afterSwitch(ctx context.Context, key awsfake.AccessKey, location string, gap windows, switched time.Time) error {
 	for _, b := range []string{"before-velero", "before-canary"} {
 		phase := d.jsonpath("backups.velero.io", b, "velero", "{.status.phase}")
 		loc := d.jsonpath("backups.velero.io", b, "velero", "{.spec.storageLocation}")
-		if phase != "Completed" || loc != "velero-s3-bsl" {
+		if phase != "Completed" || loc != location {
 			return fmt.Errorf("backup %s after the adoption: %s at %q", b, phase, loc)
 		}
+	}
+	if err := d.readBackDone("before-canary"); err != nil {
+		return err
 	}
 	if err := d.restoreCanary(ctx); err != nil {
 		return err
@@ -438,6 +462,46 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal [
 		return err
 	}
 	return d.stateHoldsNoKey(key)
+}
+
+// readBackDone checks the deploy's read-back of backup (readBackBackup):
+// a Restore of it, Completed, that restored nothing.
+func (d *Deployment) readBackDone(backup string) error {
+	out, err := d.kubectl("get", "restores.velero.io", "-n", "velero", "-o", "json")
+	if err != nil {
+		return err
+	}
+	var list struct {
+		Items []struct {
+			Spec struct {
+				BackupName    string `json:"backupName"`
+				LabelSelector struct {
+					MatchLabels map[string]string `json:"matchLabels"`
+				} `json:"labelSelector"`
+			} `json:"spec"`
+			Status struct {
+				Phase    string `json:"phase"`
+				Progress struct {
+					ItemsRestored int `json:"itemsRestored"`
+				} `json:"progress"`
+			} `json:"status"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		return err
+	}
+	var seen []string
+	for _, r := range list.Items {
+		if r.Spec.LabelSelector.MatchLabels["velero-irsa/read-back"] == "" {
+			continue
+		}
+		seen = append(seen, fmt.Sprintf("%s %s %d", r.Spec.BackupName, r.Status.Phase, r.Status.Progress.ItemsRestored))
+	}
+	if len(seen) != 1 || seen[0] != backup+" Completed 0" {
+		return fmt.Errorf("the deploy's read-backs: %q, want one of %s, Completed, nothing restored", seen, backup)
+	}
+	fmt.Fprintf(d.Env.Out, "    the deploy read back %s through the role: its Restore Completed, nothing restored\n", backup)
+	return nil
 }
 
 // restoreCanary restores the backup holding the canary, taken before the
@@ -633,8 +697,7 @@ func watchServer(ctx context.Context, d *Deployment) *serverWatch {
 		var res windows
 		var down time.Time
 		for {
-			out, _ := d.kubectl("get", "pods", "-n", "velero", "-l", "name=velero", "-o", `jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}`)
-			isReady := strings.Contains(out, "True")
+			isReady := d.serverReady()
 			now := time.Now()
 			switch {
 			case !isReady && down.IsZero():
@@ -660,12 +723,29 @@ func watchServer(ctx context.Context, d *Deployment) *serverWatch {
 	return w
 }
 
+// serverReady tells whether a Velero server pod is ready and not being
+// deleted (a kubelet turns a Terminating pod's Ready condition false; kwok
+// leaves it).
+func (d *Deployment) serverReady() bool {
+	// The chart's server pods carry name=velero, velero install's
+	// deploy=velero.
+	for _, selector := range []string{"name=velero", "deploy=velero"} {
+		out, _ := d.kubectl("get", "pods", "-n", "velero", "-l", selector, "-o",
+			`jsonpath={range .items[*]}{.metadata.deletionTimestamp}{"/"}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}`)
+		for _, pod := range strings.Fields(out) {
+			if pod == "/True" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // stop ends the watch once a server pod is ready again (at most two
 // minutes on).
 func (w *serverWatch) stop(ctx context.Context, d *Deployment) windows {
 	_ = waitFor(ctx, 2*time.Minute, "a ready Velero server pod", func() error {
-		out, _ := d.kubectl("get", "pods", "-n", "velero", "-l", "name=velero", "-o", `jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}`)
-		if !strings.Contains(out, "True") {
+		if !d.serverReady() {
 			return fmt.Errorf("none ready")
 		}
 		return nil
@@ -676,9 +756,8 @@ func (w *serverWatch) stop(ctx context.Context, d *Deployment) windows {
 
 // processGap reads the runtime's server events since start: the first
 // server process to stop, and the first to start around it; the gap is
-// from the one to the other (negative when the new one started first:
-// the runtime acts once a second, starting new pods before stopping gone
-// ones).
+// from the one to the other (negative would mean the new one started
+// first).
 func processGap(r *rig.Rig, since time.Time) (time.Duration, time.Time) {
 	var stopped, started time.Time
 	for _, ev := range r.Runtime.Events() {

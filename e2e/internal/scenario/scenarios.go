@@ -182,7 +182,7 @@ func All() []string {
 	for _, c := range brokenCases {
 		names = append(names, c.name)
 	}
-	return append(names, "identity-change", "pod-identity", "restore-drill", "any-stack", "other-languages", "adopt-helm", "adopt-argocd")
+	return append(names, "identity-change", "pod-identity", "restore-drill", "any-stack", "other-languages", "adopt-helm", "adopt-cli", "adopt-argocd")
 }
 
 // Run runs the selected scenarios (all when none) and reports each.
@@ -245,6 +245,9 @@ func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name
 	}
 	if want("adopt-helm") {
 		report("adopt-helm", adoptHelm(ctx, e))
+	}
+	if want("adopt-cli") {
+		report("adopt-cli", adoptCLI(ctx, e))
 	}
 	if want("adopt-argocd") {
 		report("adopt-argocd", adoptArgoCD(ctx, e))
