@@ -82,6 +82,16 @@ func (f *fakeAPI) selected(path, selector string) bool {
 	return true
 }
 
+// deleteOwnedPods removes the pods a workload's selector selects.
+func (f *fakeAPI) deleteOwnedPods(workload map[string]interface{}) {
+	sel, _ := mapAt(mapAt(workload, "spec"), "selector")["matchLabels"].(map[string]interface{})
+	var terms []string
+	for k, v := range sel {
+		terms = append(terms, fmt.Sprintf("%s=%v", k, v))
+	}
+	f.deletePods(mapAt(workload, "metadata")["namespace"].(string), strings.Join(terms, ","))
+}
+
 // deletePods removes the pods of namespace ns that selector selects, as
 // the controllers do when their owner scales down or goes.
 func (f *fakeAPI) deletePods(ns, selector string) {
@@ -141,12 +151,7 @@ func (f *fakeAPI) delete(path string) error {
 	delete(f.objects, path)
 	f.writes = append(f.writes, "DELETE "+path)
 	if strings.Contains(path, "/daemonsets/") {
-		sel, _ := mapAt(mapAt(obj, "spec"), "selector")["matchLabels"].(map[string]interface{})
-		var terms []string
-		for k, v := range sel {
-			terms = append(terms, fmt.Sprintf("%s=%v", k, v))
-		}
-		f.deletePods(mapAt(obj, "metadata")["namespace"].(string), strings.Join(terms, ","))
+		f.deleteOwnedPods(obj)
 	}
 	return nil
 }
@@ -167,12 +172,7 @@ func (f *fakeAPI) scale(path string, body interface{}) error {
 		return nil // a 404, which the cluster reader does not count as an error
 	}
 	mapAt(d, "spec")["replicas"] = 0
-	sel := mapAt(mapAt(d, "spec"), "selector")["matchLabels"].(map[string]interface{})
-	var terms []string
-	for k, v := range sel {
-		terms = append(terms, fmt.Sprintf("%s=%v", k, v))
-	}
-	f.deletePods(mapAt(d, "metadata")["namespace"].(string), strings.Join(terms, ","))
+	f.deleteOwnedPods(d)
 	f.writes = append(f.writes, "PUT "+path)
 	return nil
 }

@@ -368,52 +368,30 @@ func adoptArgoCD(ctx context.Context, e *Env) error {
 // next backup made with the role and no run missed, no Secret holding the
 // key, and no request signed with it after the old server stopped.
 func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal []string, enable func() error, after bool) error {
-	r := d.Rig
 	rev0, _, err := d.releaseRevision()
 	if err != nil {
 		return err
 	}
-	deployGen := d.jsonpath("deployment", "velero", "velero", "{.metadata.generation}")
-	out, err := d.Run(ctx, "up", upTimeout)
-	if err == nil {
-		return fmt.Errorf("pulumi up succeeded on a cluster where Velero runs outside the stack")
-	}
-	for _, want := range refusal {
-		if !strings.Contains(out, want) {
-			return fmt.Errorf("the refused up does not say %q", want)
-		}
+	if err := d.refusedUp(ctx, refusal); err != nil {
+		return err
 	}
 	if rev, _, _ := d.releaseRevision(); rev != rev0 {
 		return fmt.Errorf("the refused up changed the release: revision %d, was %d", rev, rev0)
-	}
-	if roles := r.Cloud.Roles(); len(roles) != 0 {
-		return fmt.Errorf("the refused up created role %s", roles[0].ARN)
-	}
-	if gen := d.jsonpath("deployment", "velero", "velero", "{.metadata.generation}"); gen != deployGen {
-		return fmt.Errorf("the refused up changed Velero's Deployment (generation %s, was %s)", gen, deployGen)
 	}
 	fmt.Fprintf(d.Env.Out, "    refused as it should: release at revision %d, no role, Deployment unchanged\n", rev0)
 
 	if err := enable(); err != nil {
 		return err
 	}
-	watch := watchServer(ctx, d)
-	start := time.Now()
-	out, err = d.Run(ctx, "up", upTimeout)
-	switched := time.Now()
+	out, gap, took, switched, err := d.watchedUp(ctx)
 	if err != nil {
-		watch.stop(ctx, d)
-		return fmt.Errorf("the adopting up: %v", err)
-	}
-	gap := watch.stop(ctx, d)
-	for _, t := range gap.transitions {
-		fmt.Fprintf(d.Env.Out, "      %s\n", t)
+		return err
 	}
 	rev, status, err := d.releaseRevision()
 	if err != nil || rev <= rev0 || status != "deployed" {
 		return fmt.Errorf("after the adoption the release is at revision %d (%s), was %d: %v", rev, status, rev0, err)
 	}
-	fmt.Fprintf(d.Env.Out, "    release velero: revision %d, was %d; the adopting up took %s\n", rev, rev0, switched.Sub(start).Round(time.Second))
+	fmt.Fprintf(d.Env.Out, "    release velero: revision %d, was %d; the adopting up took %s\n", rev, rev0, took.Round(time.Second))
 	if err := d.checkDeployed(out, "velero", "velero-server", adoptBucket, "clusters/"+adoptCluster, true, true); err != nil {
 		return err
 	}
@@ -425,6 +403,47 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal [
 		return d.stateHoldsNoKey(key)
 	}
 	return d.afterSwitch(ctx, key, "velero-s3-bsl", gap, switched)
+}
+
+// refusedUp runs an up that must be refused with the lines of refusal,
+// and checks it created no role and left Velero's Deployment as it was.
+func (d *Deployment) refusedUp(ctx context.Context, refusal []string) error {
+	deployGen := d.jsonpath("deployment", "velero", "velero", "{.metadata.generation}")
+	out, err := d.Run(ctx, "up", upTimeout)
+	if err == nil {
+		return fmt.Errorf("pulumi up succeeded on a cluster where Velero runs outside the stack")
+	}
+	for _, want := range refusal {
+		if !strings.Contains(out, want) {
+			return fmt.Errorf("the refused up does not say %q", want)
+		}
+	}
+	if roles := d.Rig.Cloud.Roles(); len(roles) != 0 {
+		return fmt.Errorf("the refused up created role %s", roles[0].ARN)
+	}
+	if gen := d.jsonpath("deployment", "velero", "velero", "{.metadata.generation}"); gen != deployGen {
+		return fmt.Errorf("the refused up changed Velero's Deployment (generation %s, was %s)", gen, deployGen)
+	}
+	return nil
+}
+
+// watchedUp runs the adopting up while watching Velero's server pods and
+// processes; it prints the pods' transitions and returns the up's output,
+// the windows, how long the up took and when it ended.
+func (d *Deployment) watchedUp(ctx context.Context) (string, windows, time.Duration, time.Time, error) {
+	watch := watchServer(ctx, d)
+	start := time.Now()
+	out, err := d.Run(ctx, "up", upTimeout)
+	switched := time.Now()
+	if err != nil {
+		watch.stop(ctx, d)
+		return out, windows{}, 0, switched, fmt.Errorf("the adopting up: %v", err)
+	}
+	gap := watch.stop(ctx, d)
+	for _, t := range gap.transitions {
+		fmt.Fprintf(d.Env.Out, "      %s\n", t)
+	}
+	return out, gap, switched.Sub(start), switched, nil
 }
 
 // afterSwitch checks what follows an adoption: the backups taken before it

@@ -49,26 +49,13 @@ func adoptCLI(ctx context.Context, e *Env) error {
 		return fmt.Errorf("the first install: %w", err)
 	}
 
-	deployGen := d.jsonpath("deployment", "velero", "velero", "{.metadata.generation}")
-	out, err := d.Run(ctx, "up", upTimeout)
-	if err == nil {
-		return fmt.Errorf("pulumi up succeeded on a cluster where velero install's Velero runs")
-	}
-	for _, want := range []string{
+	if err := d.refusedUp(ctx, []string{
 		"Velero already runs on cluster " + adoptCluster + ", outside this stack; nothing was created or changed.",
 		"Velero installed by `velero install` in namespace velero (Deployment velero, label component=velero, no Helm release)",
 		"static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud from Secret cloud-credentials mounted at /credentials",
 		"set velero-irsa:adoptVeleroInstall: true in the stack",
-	} {
-		if !strings.Contains(out, want) {
-			return fmt.Errorf("the refused up does not say %q", want)
-		}
-	}
-	if roles := r.Cloud.Roles(); len(roles) != 0 {
-		return fmt.Errorf("the refused up created role %s", roles[0].ARN)
-	}
-	if gen := d.jsonpath("deployment", "velero", "velero", "{.metadata.generation}"); gen != deployGen {
-		return fmt.Errorf("the refused up changed Velero's Deployment (generation %s, was %s)", gen, deployGen)
+	}); err != nil {
+		return err
 	}
 	fmt.Fprintf(d.Env.Out, "    refused as it should: no role, Deployment unchanged\n")
 
@@ -77,17 +64,9 @@ func adoptCLI(ctx context.Context, e *Env) error {
 			return err
 		}
 	}
-	watch := watchServer(ctx, d)
-	start := time.Now()
-	out, err = d.Run(ctx, "up", upTimeout)
-	switched := time.Now()
+	out, gap, took, switched, err := d.watchedUp(ctx)
 	if err != nil {
-		watch.stop(ctx, d)
-		return fmt.Errorf("the adopting up: %v", err)
-	}
-	gap := watch.stop(ctx, d)
-	for _, t := range gap.transitions {
-		fmt.Fprintf(d.Env.Out, "      %s\n", t)
+		return err
 	}
 	for _, want := range []string{"adopting the `velero install` Velero in namespace velero", "the `velero install` server stopped after", "Secret velero/cloud-credentials", "ClusterRoleBinding velero"} {
 		if !strings.Contains(out, want) {
@@ -98,7 +77,7 @@ func adoptCLI(ctx context.Context, e *Env) error {
 	if err != nil || rev != 1 || status != "deployed" {
 		return fmt.Errorf("after the adoption release velero is at revision %d (%s): %v", rev, status, err)
 	}
-	fmt.Fprintf(d.Env.Out, "    release velero: revision 1, deployed; the adopting up took %s\n", switched.Sub(start).Round(time.Second))
+	fmt.Fprintf(d.Env.Out, "    release velero: revision 1, deployed; the adopting up took %s\n", took.Round(time.Second))
 	if err := d.checkDeployed(out, "velero", "velero-server", adoptBucket, "clusters/"+adoptCluster, true, true); err != nil {
 		return err
 	}
