@@ -12,9 +12,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
@@ -54,7 +57,9 @@ func TestRigProgram(t *testing.T) {
 	}
 	switch op {
 	case "up":
-		res, err := s.Up(ctx, optup.ProgressStreams(os.Stdout), optup.ErrorProgressStreams(os.Stdout), optup.Diff())
+		steps := stepTimes()
+		res, err := s.Up(ctx, optup.ProgressStreams(os.Stdout), optup.ErrorProgressStreams(os.Stdout), optup.Diff(), optup.EventStreams(steps.events))
+		steps.print()
 		if err != nil {
 			t.Fatalf("pulumi up failed: %v", err)
 		}
@@ -86,4 +91,49 @@ func summary[K ~string](m map[K]int) string {
 		parts = append(parts, fmt.Sprintf("%s=%d", k, v))
 	}
 	return strings.Join(parts, " ")
+}
+
+// stepTiming records when each resource step of an operation began and
+// ended, as the engine's events arrive; the rig's benchmark reads the
+// lines it prints ("step <seconds from the start> <seconds taken> <op>
+// <type> <name>").
+type stepTiming struct {
+	start  time.Time
+	events chan events.EngineEvent
+	done   chan struct{}
+	mu     sync.Mutex
+	began  map[string]time.Duration
+	lines  []string
+}
+
+func stepTimes() *stepTiming {
+	t := &stepTiming{start: time.Now(), events: make(chan events.EngineEvent), done: make(chan struct{}), began: map[string]time.Duration{}}
+	go func() {
+		defer close(t.done)
+		for e := range t.events {
+			at := time.Since(t.start)
+			t.mu.Lock()
+			switch {
+			case e.ResourcePreEvent != nil:
+				t.began[e.ResourcePreEvent.Metadata.URN] = at
+			case e.ResOutputsEvent != nil:
+				m := e.ResOutputsEvent.Metadata
+				if from, ok := t.began[m.URN]; ok && m.Op != "same" {
+					name := m.URN[strings.LastIndex(m.URN, "::")+2:]
+					t.lines = append(t.lines, fmt.Sprintf("step %.1f %.1f %s %s %s", from.Seconds(), (at-from).Seconds(), m.Op, m.Type, name))
+				}
+			}
+			t.mu.Unlock()
+		}
+	}()
+	return t
+}
+
+// print writes the steps once the operation has closed the event channel.
+func (t *stepTiming) print() {
+	<-t.done
+	for _, l := range t.lines {
+		fmt.Println(l)
+	}
+	fmt.Printf("step-total %.1f\n", time.Since(t.start).Seconds())
 }

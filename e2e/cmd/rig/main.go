@@ -35,8 +35,14 @@ func main() {
 	flag.StringVar(&e.AWSPluginVersion, "aws-plugin-version", "", "the pulumi-aws version the program's SDK asks for")
 	flag.StringVar(&e.KubernetesPluginVersion, "kubernetes-plugin-version", "", "the pulumi-kubernetes version the program's SDK asks for")
 	flag.StringVar(&e.VeleroIRSAPluginVersion, "velero-irsa-plugin-version", "", "the version the multi-language plugin was built as")
+	parallel := flag.Int("parallel", scenario.DefaultParallel(), "scenario groups run at once, each on its own rig (default: 4, fewer when memory is short)")
+	bench := flag.Int("bench", 0, "instead of the scenarios, time this many runs of the product's path and of the manual path to a verified backup, each on a fresh rig, and print the medians and their ratio")
 	flag.Parse()
 	e.Out = os.Stdout
+	if *parallel < 1 {
+		fmt.Printf("--parallel %d: give 1 or more\n0 passed, 1 failed\n", *parallel)
+		os.Exit(2)
+	}
 	if e.Work == "" {
 		dir, err := os.MkdirTemp("", "velero-irsa-rig-")
 		if err != nil {
@@ -64,30 +70,29 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Printf("rig work directory: %s\n", e.Work)
-	results := map[string]error{}
-	var order []string
-	start := time.Now()
-	scenario.Run(ctx, &e, selected, func(name string, err error) {
-		results[name] = err
-		order = append(order, name)
-		if err != nil {
-			fmt.Printf("--- FAIL %s (%s): %v\n", name, time.Since(start).Round(time.Second), err)
-		} else {
-			fmt.Printf("--- PASS %s (%s)\n", name, time.Since(start).Round(time.Second))
+	if *bench > 0 {
+		fmt.Printf("rig work directory: %s; benchmark, %d runs of each path\n", e.Work, *bench)
+		if err := scenario.Bench(ctx, &e, *bench); err != nil {
+			fmt.Printf("benchmark failed: %v (logs under %s)\n", err, e.Work)
+			os.Exit(1)
 		}
-	})
+		return
+	}
+	fmt.Printf("rig work directory: %s; %d scenario groups at a time\n", e.Work, *parallel)
+	start := time.Now()
+	results := scenario.Run(ctx, &e, selected, *parallel)
 	passed, failed := 0, 0
 	var failures []string
-	for _, n := range order {
-		if results[n] == nil {
+	for _, r := range results {
+		if r.Err == nil {
 			passed++
 		} else {
 			failed++
-			failures = append(failures, n)
+			failures = append(failures, r.Name)
 		}
 	}
 	sort.Strings(failures)
+	fmt.Printf("--- summary: %d scenarios in %s; %s\n", len(results), time.Since(start).Round(time.Second), scenario.Slowest(results, 5))
 	if failed > 0 {
 		fmt.Printf("failed: %s (logs under %s)\n", strings.Join(failures, ", "), e.Work)
 	}

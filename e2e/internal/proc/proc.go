@@ -99,9 +99,32 @@ func (p *Process) Stop(grace time.Duration) {
 	})
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// handedOut holds every port Listen and FreePort gave in this process.
+// Rigs run side by side in one process: a port handed to a program that
+// has not bound it yet is free to the kernel, which may give it to the
+// next listener; never giving one twice keeps two rigs off each other's.
+var handedOut sync.Map
+
+// Listen listens on a TCP port of 127.0.0.1 that this process has not
+// handed out before.
+func Listen() (net.Listener, error) {
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		if _, taken := handedOut.LoadOrStore(l.Addr().(*net.TCPAddr).Port, true); !taken {
+			return l, nil
+		}
+		l.Close()
+	}
+	return nil, fmt.Errorf("no TCP port of 127.0.0.1 left that this process has not handed out")
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago and
+// that this process has not handed out before.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := Listen()
 	if err != nil {
 		return 0, err
 	}

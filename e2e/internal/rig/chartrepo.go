@@ -3,7 +3,6 @@ package rig
 import (
 	"crypto/tls"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/velero-irsa/velero-irsa/e2e/internal/proc"
 )
 
 // ChartRepo is a Helm repository served over HTTPS on 127.0.0.1 with the
@@ -74,7 +75,7 @@ func (r *Rig) ServeChart(chartDir, version string, standIn bool) (*ChartRepo, er
 	if out, err := exec.Command(helm, "package", src, "-d", repoDir).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("helm package: %v: %s", err, out)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := proc.Listen()
 	if err != nil {
 		return nil, err
 	}

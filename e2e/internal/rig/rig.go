@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"github.com/velero-irsa/velero-irsa/e2e/internal/awsfake"
 	"github.com/velero-irsa/velero-irsa/e2e/internal/cluster"
 	"github.com/velero-irsa/velero-irsa/e2e/internal/pki"
+	"github.com/velero-irsa/velero-irsa/e2e/internal/proc"
 	"github.com/velero-irsa/velero-irsa/e2e/internal/runtime"
 )
 
@@ -205,7 +205,7 @@ func (r *Rig) identity(assumeRoleARN string) (awsfake.Identity, error) {
 }
 
 func (r *Rig) serve(h http.Handler, tlsConfig *tls.Config) (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := proc.Listen()
 	if err != nil {
 		return "", err
 	}

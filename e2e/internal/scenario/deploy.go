@@ -122,7 +122,7 @@ type plugin struct{ kind, name, version, bin string }
 // the program's SDKs ask for, and the extra ones given.
 func (d *Deployment) installCLI(extra ...plugin) error {
 	r, e := d.Rig, d.Env
-	for _, dir := range []string{"home", "pulumi-state", "cli"} {
+	for _, dir := range []string{"home", "pulumi-state", "cli", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(r.Dir, dir), 0o755); err != nil {
 			return err
 		}
@@ -238,8 +238,11 @@ func (d *Deployment) environment(op string) []string {
 		"VELERO_IRSA_RIG_AWS_CONTROL=" + r.ControlURL,
 		"VELERO_IRSA_RIG_CLUSTER=" + r.ClusterName, "VELERO_IRSA_RIG_REGION=" + r.Region,
 		"VELERO_IRSA_RIG_EKS_TOKEN=" + r.AdminToken, "VELERO_IRSA_RIG_DEPLOY_ROLE=" + d.deployRole,
+		// The kubernetes provider leaves a kubeconfig file in the temporary
+		// directory for each Helm release it handles: the rig's own.
+		"TMPDIR=" + filepath.Join(r.Dir, "tmp"),
 	}
-	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH", "TMPDIR"} {
+	for _, k := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}

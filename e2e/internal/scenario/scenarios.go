@@ -185,12 +185,34 @@ func All() []string {
 	return append(names, "identity-change", "pod-identity", "restore-drill", "any-stack", "other-languages", "adopt-helm", "adopt-cli", "adopt-argocd")
 }
 
-// Run runs the selected scenarios (all when none) and reports each.
-func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name string, err error)) {
-	if e.StackFile != "" && len(selected) == 0 {
-		// --stack-file alone runs that stack's checks only.
-		report("stack-file", anyStack(ctx, e, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(e.StackFile), "Pulumi."), ".yaml"), e.StackFile))
-		return
+// Run runs the selected scenarios (all when none), parallel groups at a
+// time (see runGroups), and returns each one's result.
+func Run(ctx context.Context, e *Env, selected map[string]bool, parallel int) []Result {
+	groups, results := groupsOf(e, selected)
+	if e.Keep {
+		// A kept rig waits for an interrupt: one at a time, its lines live.
+		parallel = 1
+	}
+	return append(results, runGroups(ctx, e, groups, parallel, time.Minute)...)
+}
+
+// single is a group of one scenario.
+func single(name string, cost time.Duration, run func(ctx context.Context, e *Env) error) group {
+	return group{names: []string{name}, cost: cost, run: func(ctx context.Context, e *Env, report func(string, error)) {
+		report(name, run(ctx, e))
+	}}
+}
+
+// groupsOf returns the groups of the selected scenarios (all when none), and
+// the results of those that failed before running (a repository whose
+// stack files cannot be read). The costs are each group's wall time in a
+// warm run of one group at a time on 2 cores (e2e/run --parallel 1); a
+// new group's first guess can be its time alone.
+func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
+	if e.StackFile != "" {
+		// --stack-file runs that stack's checks only.
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(e.StackFile), "Pulumi."), ".yaml")
+		return []group{single("stack-file", 0, func(ctx context.Context, e *Env) error { return anyStack(ctx, e, name, e.StackFile) })}, nil
 	}
 	want := func(names ...string) bool {
 		if len(selected) == 0 {
@@ -203,33 +225,45 @@ func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name
 		}
 		return false
 	}
-	if want("seed", "no-change", "restore", "destroy") {
-		seed(ctx, e, func(name string, err error) {
-			if want(name) {
-				report(name, err)
+	var groups []group
+	var failed []Result
+	if seedNames := []string{"seed", "no-change", "restore", "destroy"}; want(seedNames...) {
+		var names []string
+		for _, n := range seedNames {
+			if want(n) {
+				names = append(names, n)
 			}
-		})
+		}
+		groups = append(groups, group{names: names, cost: 35 * time.Second, run: func(ctx context.Context, e *Env, report func(string, error)) {
+			seed(ctx, e, func(name string, err error) {
+				if want(name) {
+					report(name, err)
+				}
+			})
+		}})
 	}
 	for _, c := range brokenCases {
 		if want(c.name) {
-			report(c.name, broken(ctx, e, c))
+			groups = append(groups, single(c.name, 78*time.Second, func(ctx context.Context, e *Env) error { return broken(ctx, e, c) }))
 		}
 	}
-	if want("identity-change") {
-		report("identity-change", identityChange(ctx, e))
+	for _, s := range []struct {
+		name string
+		cost time.Duration
+		run  func(context.Context, *Env) error
+	}{
+		{"identity-change", 110 * time.Second, identityChange},
+		{"pod-identity", 20 * time.Second, podIdentity},
+		{"restore-drill", 92 * time.Second, restoreDrill},
+	} {
+		if want(s.name) {
+			groups = append(groups, single(s.name, s.cost, s.run))
+		}
 	}
-	if want("pod-identity") {
-		report("pod-identity", podIdentity(ctx, e))
-	}
-	if want("restore-drill") {
-		report("restore-drill", restoreDrill(ctx, e))
-	}
-	if e.StackFile != "" {
-		report("stack-file", anyStack(ctx, e, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(e.StackFile), "Pulumi."), ".yaml"), e.StackFile))
-	} else if want("any-stack") {
+	if want("any-stack") {
 		files, err := StackFiles(e.Repo)
 		if err != nil {
-			report("any-stack", err)
+			failed = append(failed, Result{Name: "any-stack", Err: err})
 		}
 		names := make([]string, 0, len(files))
 		for n := range files {
@@ -237,21 +271,24 @@ func Run(ctx context.Context, e *Env, selected map[string]bool, report func(name
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			report("any-stack "+n, anyStack(ctx, e, n, files[n]))
+			groups = append(groups, single("any-stack "+n, 20*time.Second, func(ctx context.Context, e *Env) error { return anyStack(ctx, e, n, files[n]) }))
 		}
 	}
-	if want("other-languages") {
-		report("other-languages", otherLanguages(ctx, e))
+	for _, s := range []struct {
+		name string
+		cost time.Duration
+		run  func(context.Context, *Env) error
+	}{
+		{"other-languages", 37 * time.Second, otherLanguages},
+		{"adopt-helm", 146 * time.Second, adoptHelm},
+		{"adopt-cli", 157 * time.Second, adoptCLI},
+		{"adopt-argocd", 25 * time.Second, adoptArgoCD},
+	} {
+		if want(s.name) {
+			groups = append(groups, single(s.name, s.cost, s.run))
+		}
 	}
-	if want("adopt-helm") {
-		report("adopt-helm", adoptHelm(ctx, e))
-	}
-	if want("adopt-cli") {
-		report("adopt-cli", adoptCLI(ctx, e))
-	}
-	if want("adopt-argocd") {
-		report("adopt-argocd", adoptArgoCD(ctx, e))
-	}
+	return groups, failed
 }
 
 // brokenStack is the seed's stack on a bucket the user made, with a short
@@ -390,7 +427,10 @@ func broken(ctx context.Context, e *Env, c brokenCase) error {
 }
 
 // identityStack is a stack on a bucket the user made, with the
-// verification backup, for the identity-change scenario.
+// verification backup, for the identity-change scenario. Its timeout is the
+// shortest the program takes: a failed verification backup holds the up
+// until the timeout (the provider's waitFor knows no failure state), and
+// the scenario tests that it fails and is replaced, not how long it waits.
 const identityStack = `# Identity changes, in the rig.
 config:
   velero-irsa:clusterName: ident-apne2
@@ -398,7 +438,7 @@ config:
   velero-irsa:bucketName: velero-irsa-rig-ident
   velero-irsa:backupPrefix: clusters/ident-apne2
   velero-irsa:verifyBackup: true
-  velero-irsa:backupLocationTimeoutSeconds: 120
+  velero-irsa:backupLocationTimeoutSeconds: 60
 `
 
 // identityChange is scenario 5: a change that replaces the role (rolePath)
