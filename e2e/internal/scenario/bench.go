@@ -91,6 +91,18 @@ func Bench(ctx context.Context, e *Env, runs int) error {
 	fmt.Fprintf(e.Out, "  product (pulumi up with verifyBackup): %s\n", pm)
 	fmt.Fprintf(e.Out, "  manual (aws iam, helm --wait, bsl wait, velero backup create --wait): %s\n", mm)
 	fmt.Fprintf(e.Out, "  ratio product/manual: %.2f\n", pm.total.Seconds()/mm.total.Seconds())
+	// The update alone: what `pulumi up` from the CLI runs, without the
+	// rig's runner around it.
+	var updates []time.Duration
+	for _, r := range product {
+		u := r.total
+		if n := len(r.steps); n > 0 && r.steps[n-1].what == "rig's runner around the update" {
+			u -= r.steps[n-1].took
+		}
+		updates = append(updates, u)
+	}
+	um := median(updates)
+	fmt.Fprintf(e.Out, "  the update alone (pulumi up, without the rig's runner): %.1f s, ratio %.2f\n", um.Seconds(), um.Seconds()/mm.total.Seconds())
 	return nil
 }
 
@@ -106,14 +118,10 @@ func (r benchRun) String() string {
 // medianRun is the median of each part and of the total over the runs
 // (each taken on its own, so the parts need not add up to the total).
 func medianRun(runs []benchRun) benchRun {
-	median := func(d []time.Duration) time.Duration {
-		slices.Sort(d)
-		if len(d)%2 == 1 {
-			return d[len(d)/2]
-		}
-		return (d[len(d)/2-1] + d[len(d)/2]) / 2
-	}
 	var out benchRun
+	if len(runs) == 0 {
+		return out
+	}
 	var totals []time.Duration
 	for _, r := range runs {
 		totals = append(totals, r.total)
@@ -129,6 +137,19 @@ func medianRun(runs []benchRun) benchRun {
 		out.steps = append(out.steps, benchStep{s.what, median(d)})
 	}
 	return out
+}
+
+// median is the middle value (the mean of the two middle ones).
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	d = slices.Clone(d)
+	slices.Sort(d)
+	if len(d)%2 == 1 {
+		return d[len(d)/2]
+	}
+	return (d[len(d)/2-1] + d[len(d)/2]) / 2
 }
 
 // benchRig starts a fresh rig with the benchmark's cluster and bucket.
@@ -171,7 +192,7 @@ func benchProduct(ctx context.Context, e *Env, i int, harvest bool) (benchRun, *
 	if err := d.checkSeed(out, "velero", "velero-server", benchBucket, benchPrefix, true); err != nil {
 		return benchRun{}, nil, err
 	}
-	run := benchRun{total: total, steps: productSteps(out)}
+	run := benchRun{total: total, steps: productSteps(out, total)}
 	if !harvest {
 		return run, nil, nil
 	}
@@ -180,9 +201,14 @@ func benchProduct(ctx context.Context, e *Env, i int, harvest bool) (benchRun, *
 }
 
 // productSteps reads the step lines the rig's program runner prints
-// ("step <from> <took> <op> <type> <name>") and keeps the parts the manual
-// path also has, named alike, and what came before the first of them.
-func productSteps(out string) []benchStep {
+// ("step <from> <took> <op> <type> <name>", then "step-total <seconds>",
+// both from the moment the runner asked for the update) and keeps the
+// parts the manual path also has, named alike; with what came before the
+// first of them (the CLI and engine starting, the program reading the
+// cluster), what came after the last (the update's end), and the rest of
+// the run's total (the rig's runner around the update: the Automation
+// API's own pulumi commands, which a user's `pulumi up` does not run).
+func productSteps(out string, total time.Duration) []benchStep {
 	names := map[string]string{
 		"aws:iam/role:Role":                             "role",
 		"aws:iam/rolePolicy:RolePolicy":                 "policy",
@@ -190,10 +216,17 @@ func productSteps(out string) []benchStep {
 		"kubernetes:velero.io/v1:BackupStorageLocation": "location Available",
 		"kubernetes:velero.io/v1:Backup":                "backup Completed",
 	}
+	seconds := func(s string) time.Duration {
+		f, _ := strconv.ParseFloat(s, 64)
+		return time.Duration(f * float64(time.Second))
+	}
 	var steps []benchStep
-	first := -1.0
+	first, last, update := time.Duration(-1), time.Duration(0), time.Duration(0)
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(strings.TrimSpace(line))
+		if len(f) == 2 && f[0] == "step-total" {
+			update = seconds(f[1])
+		}
 		if len(f) != 6 || f[0] != "step" {
 			continue
 		}
@@ -201,17 +234,18 @@ func productSteps(out string) []benchStep {
 		if !ok {
 			continue
 		}
-		from, _ := strconv.ParseFloat(f[1], 64)
-		took, _ := strconv.ParseFloat(f[2], 64)
+		from, took := seconds(f[1]), seconds(f[2])
 		if first < 0 || from < first {
 			first = from
 		}
-		steps = append(steps, benchStep{what, time.Duration(took * float64(time.Second))})
+		last = max(last, from+took)
+		steps = append(steps, benchStep{what, took})
 	}
-	if first >= 0 {
-		steps = append([]benchStep{{"engine and program until the role", time.Duration(first * float64(time.Second))}}, steps...)
+	if first < 0 || update == 0 {
+		return steps
 	}
-	return steps
+	steps = append([]benchStep{{"engine and program until the role", first}}, steps...)
+	return append(steps, benchStep{"update after the backup", update - last}, benchStep{"rig's runner around the update", total - update})
 }
 
 // manualInputs reads the role, its policy and the release's values from

@@ -16,7 +16,7 @@ step 11.2 2.0 create kubernetes:velero.io/v1:Backup velero-verification
 step 13.4 0.0 create pulumi:pulumi:Stack velero-irsa-seed-apne2
 step-total 14.1
 `
-	got := productSteps(out)
+	got := productSteps(out, 15*time.Second)
 	want := []benchStep{
 		{"engine and program until the role", 2500 * time.Millisecond},
 		{"role", 200 * time.Millisecond},
@@ -24,6 +24,8 @@ step-total 14.1
 		{"release", 6500 * time.Millisecond},
 		{"location Available", 1500 * time.Millisecond},
 		{"backup Completed", 2 * time.Second},
+		{"update after the backup", 900 * time.Millisecond},
+		{"rig's runner around the update", 900 * time.Millisecond},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)
