@@ -131,6 +131,9 @@ func (d *Deployment) checkDeployed(upOutput, namespace, serviceAccount, bucket, 
 			return fmt.Errorf("the bucket holds no backup objects under %s/backups/", prefix)
 		}
 	}
+	if err := d.checkNoStaticCredentials(namespace); err != nil {
+		return err
+	}
 	want := "system:serviceaccount:" + namespace + ":" + serviceAccount
 	calls := d.Rig.Cloud.Calls()
 	if len(calls) == 0 {
@@ -152,4 +155,114 @@ func (d *Deployment) checkDeployed(upOutput, namespace, serviceAccount, bucket, 
 	}
 	fmt.Fprintf(d.Env.Out, "    STS: %d calls, all for %s\n", len(calls), want)
 	return nil
+}
+
+// staticKeyEnv are the variables through which the AWS SDK in Velero and
+// its plugin would take keys, or a file of them, before the role: the
+// chart sets AWS_SHARED_CREDENTIALS_FILE when credentials.useSecret is on.
+var staticKeyEnv = map[string]bool{
+	"AWS_ACCESS_KEY_ID":           true,
+	"AWS_SECRET_ACCESS_KEY":       true,
+	"AWS_SESSION_TOKEN":           true,
+	"AWS_SHARED_CREDENTIALS_FILE": true,
+}
+
+// workloads is what checkNoStaticCredentials reads of `kubectl get -o json`.
+type workloads struct {
+	Items []struct {
+		Kind     string `json:"kind"`
+		Metadata struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+		Spec struct {
+			Template struct {
+				Spec struct {
+					Containers     []container `json:"containers"`
+					InitContainers []container `json:"initContainers"`
+					Volumes        []struct {
+						Name   string `json:"name"`
+						Secret *struct {
+							SecretName string `json:"secretName"`
+						} `json:"secret"`
+					} `json:"volumes"`
+				} `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	} `json:"items"`
+}
+
+type container struct {
+	Name string `json:"name"`
+	Env  []struct {
+		Name      string `json:"name"`
+		ValueFrom *struct {
+			SecretKeyRef *struct {
+				Name string `json:"name"`
+			} `json:"secretKeyRef"`
+		} `json:"valueFrom"`
+	} `json:"env"`
+	EnvFrom []struct {
+		SecretRef *struct {
+			Name string `json:"name"`
+		} `json:"secretRef"`
+	} `json:"envFrom"`
+}
+
+// checkNoStaticCredentials fails when Velero's server or node agent could
+// reach AWS with anything but the role: a Secret mounted or read into the
+// environment, or a variable of staticKeyEnv. Velero's pods need no Secret
+// of their own; the role's token is a projected ServiceAccount token.
+func (d *Deployment) checkNoStaticCredentials(namespace string) error {
+	raw, err := d.kubectl("get", "deployments,daemonsets", "-n", namespace, "-l", "app.kubernetes.io/name=velero", "-o", "json")
+	if err != nil {
+		return err
+	}
+	n, err := staticCredentials([]byte(raw), namespace)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.Env.Out, "    Velero's workloads (%d): no Secret mounted or read, no static key variable\n", n)
+	return nil
+}
+
+// staticCredentials reads a list of Velero's workloads and returns how many
+// it read, or an error naming every way one of them could take static
+// credentials.
+func staticCredentials(raw []byte, namespace string) (int, error) {
+	var list workloads
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return 0, fmt.Errorf("reading Velero's workloads: %v", err)
+	}
+	if len(list.Items) == 0 {
+		return 0, fmt.Errorf("no Deployment or DaemonSet labelled app.kubernetes.io/name=velero in namespace %s", namespace)
+	}
+	var found []string
+	for _, w := range list.Items {
+		at := w.Kind + " " + namespace + "/" + w.Metadata.Name
+		spec := w.Spec.Template.Spec
+		for _, v := range spec.Volumes {
+			if v.Secret != nil {
+				found = append(found, fmt.Sprintf("%s: volume %s from Secret %s", at, v.Name, v.Secret.SecretName))
+			}
+		}
+		for _, c := range append(spec.Containers, spec.InitContainers...) {
+			for _, e := range c.Env {
+				switch {
+				case staticKeyEnv[e.Name]:
+					found = append(found, fmt.Sprintf("%s: container %s sets %s", at, c.Name, e.Name))
+				case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
+					found = append(found, fmt.Sprintf("%s: container %s reads %s from Secret %s", at, c.Name, e.Name, e.ValueFrom.SecretKeyRef.Name))
+				}
+			}
+			for _, e := range c.EnvFrom {
+				if e.SecretRef != nil {
+					found = append(found, fmt.Sprintf("%s: container %s reads its environment from Secret %s", at, c.Name, e.SecretRef.Name))
+				}
+			}
+		}
+	}
+	if len(found) > 0 {
+		return 0, fmt.Errorf("Velero could reach AWS without the role: %s", strings.Join(found, "; "))
+	}
+	return len(list.Items), nil
 }
