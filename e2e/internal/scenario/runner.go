@@ -128,19 +128,28 @@ func runGroups(ctx context.Context, e *Env, groups []group, parallel int, heartb
 			}
 		}()
 	}
-	queue := make(chan group)
+	// A worker announces a group's start before the next group is handed
+	// out, so the start lines follow the queue's order (the costliest
+	// first) even when two workers are free at once.
+	type handoff struct {
+		g       group
+		started chan struct{}
+	}
+	queue := make(chan handoff)
 	var wg sync.WaitGroup
 	for range parallel {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for g := range queue {
+			for h := range queue {
+				g := h.g
 				start := time.Now()
 				mu.Lock()
 				running[g.label()] = start
 				n := len(running)
 				mu.Unlock()
 				fmt.Fprintf(out, "=== %s started %s (%d running)\n", g.label(), start.Format("15:04:05"), n)
+				close(h.started)
 				var held bytes.Buffer
 				ge := *e
 				ge.Out = &lockedWriter{w: &held}
@@ -160,7 +169,9 @@ func runGroups(ctx context.Context, e *Env, groups []group, parallel int, heartb
 		}()
 	}
 	for _, g := range groups {
-		queue <- g
+		h := handoff{g: g, started: make(chan struct{})}
+		queue <- h
+		<-h.started
 	}
 	close(queue)
 	wg.Wait()
