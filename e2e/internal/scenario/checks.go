@@ -101,6 +101,9 @@ func (d *Deployment) checkDeployed(upOutput, namespace, serviceAccount, bucket, 
 	if !regexp.MustCompile(`(?m)^\S+\s+Available\s`).MatchString(bsl) {
 		return fmt.Errorf("no location is Available")
 	}
+	if err := d.checkLocationStore(namespace, bucket, prefix); err != nil {
+		return err
+	}
 	if verify {
 		backups, _ := d.show("velero backup get -n "+namespace, func() (string, error) {
 			return d.velero("backup", "get", "-n", namespace)
@@ -265,4 +268,36 @@ func staticCredentials(raw []byte, namespace string) (int, error) {
 		return 0, fmt.Errorf("Velero could reach AWS without the role: %s", strings.Join(found, "; "))
 	}
 	return len(list.Items), nil
+}
+
+// checkLocationStore fails unless a location of the namespace stores in the
+// bucket under the prefix the stack names: an Available location proves
+// the role may list the bucket, which the policy grants without a prefix,
+// not that backups go where the policy lets them be written.
+func (d *Deployment) checkLocationStore(namespace, bucket, prefix string) error {
+	if bucket == "" {
+		return nil
+	}
+	raw, err := d.kubectl("get", "backupstoragelocations", "-n", namespace, "-o",
+		`jsonpath={range .items[*]}{.metadata.name}{"\t"}{.spec.objectStorage.bucket}{"\t"}{.spec.objectStorage.prefix}{"\n"}{end}`)
+	if err != nil {
+		return err
+	}
+	return locationStores(raw, namespace, bucket, prefix)
+}
+
+// locationStores reads "name<TAB>bucket<TAB>prefix" lines.
+func locationStores(raw, namespace, bucket, prefix string) error {
+	var seen []string
+	for _, line := range strings.Split(strings.TrimSpace(raw), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			continue
+		}
+		if f[1] == bucket && f[2] == prefix {
+			return nil
+		}
+		seen = append(seen, fmt.Sprintf("%s in s3://%s/%s", f[0], f[1], f[2]))
+	}
+	return fmt.Errorf("no location in namespace %s stores in s3://%s/%s, where the stack's policy lets Velero write; found: %s", namespace, bucket, prefix, strings.Join(seen, ", "))
 }

@@ -53,3 +53,15 @@ func TestStaticCredentialsWantsVelero(t *testing.T) {
 		t.Fatalf("got %v, want %s", err, want)
 	}
 }
+
+func TestLocationStores(t *testing.T) {
+	raw := "dr\tvelero-dr\tclusters/prod\ndefault\tvelero-prod\tclusters/prod\n"
+	if err := locationStores(raw, "velero", "velero-prod", "clusters/prod"); err != nil {
+		t.Errorf("the default location matches: %v", err)
+	}
+	err := locationStores(raw, "velero", "velero-prod", "clusters/prod-x")
+	want := "no location in namespace velero stores in s3://velero-prod/clusters/prod-x, where the stack's policy lets Velero write; found: dr in s3://velero-dr/clusters/prod, default in s3://velero-prod/clusters/prod"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
