@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -94,14 +93,14 @@ func summary[K ~string](m map[K]int) string {
 }
 
 // stepTiming records when each resource step of an operation began and
-// ended, as the engine's events arrive; the rig's benchmark reads the
+// ended, as the engine's events arrive (one goroutine reads them; print
+// waits for it to finish); the rig's benchmark reads the
 // lines it prints ("step <seconds from the start> <seconds taken> <op>
 // <type> <name>").
 type stepTiming struct {
 	start  time.Time
 	events chan events.EngineEvent
 	done   chan struct{}
-	mu     sync.Mutex
 	began  map[string]time.Duration
 	lines  []string
 }
@@ -112,7 +111,6 @@ func stepTimes() *stepTiming {
 		defer close(t.done)
 		for e := range t.events {
 			at := time.Since(t.start)
-			t.mu.Lock()
 			switch {
 			case e.ResourcePreEvent != nil:
 				t.began[e.ResourcePreEvent.Metadata.URN] = at
@@ -123,7 +121,6 @@ func stepTimes() *stepTiming {
 					t.lines = append(t.lines, fmt.Sprintf("step %.1f %.1f %s %s %s", from.Seconds(), (at-from).Seconds(), m.Op, m.Type, name))
 				}
 			}
-			t.mu.Unlock()
 		}
 	}()
 	return t

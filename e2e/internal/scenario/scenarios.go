@@ -255,6 +255,10 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 		{"identity-change", 110 * time.Second, identityChange},
 		{"pod-identity", 20 * time.Second, podIdentity},
 		{"restore-drill", 92 * time.Second, restoreDrill},
+		{"other-languages", 37 * time.Second, otherLanguages},
+		{"adopt-helm", 146 * time.Second, adoptHelm},
+		{"adopt-cli", 157 * time.Second, adoptCLI},
+		{"adopt-argocd", 25 * time.Second, adoptArgoCD},
 	} {
 		if want(s.name) {
 			groups = append(groups, single(s.name, s.cost, s.run))
@@ -272,20 +276,6 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 		sort.Strings(names)
 		for _, n := range names {
 			groups = append(groups, single("any-stack "+n, 20*time.Second, func(ctx context.Context, e *Env) error { return anyStack(ctx, e, n, files[n]) }))
-		}
-	}
-	for _, s := range []struct {
-		name string
-		cost time.Duration
-		run  func(context.Context, *Env) error
-	}{
-		{"other-languages", 37 * time.Second, otherLanguages},
-		{"adopt-helm", 146 * time.Second, adoptHelm},
-		{"adopt-cli", 157 * time.Second, adoptCLI},
-		{"adopt-argocd", 25 * time.Second, adoptArgoCD},
-	} {
-		if want(s.name) {
-			groups = append(groups, single(s.name, s.cost, s.run))
 		}
 	}
 	return groups, failed
