@@ -59,23 +59,18 @@ func (d *Deployment) jsonpath(kind, name, ns, path string) string {
 	return out
 }
 
-// waitFor polls a check until it passes or time is up.
+// waitFor polls a check every 2 s until it passes or time is up; a
+// failing check means "not yet", and the last failure is the reason given.
 func waitFor(ctx context.Context, timeout time.Duration, what string, check func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: not within %s: %v", what, timeout, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(2 * time.Second):
-		}
+	var last error
+	err := pollEvery(ctx, 2*time.Second, timeout, func() (bool, error) {
+		last = check()
+		return last == nil, nil
+	})
+	if err != nil && err != ctx.Err() {
+		return fmt.Errorf("%s: not within %s: %v", what, timeout, last)
 	}
+	return err
 }
 
 // checkSeed makes the checks the seed makes by hand after an up: the
