@@ -150,12 +150,22 @@ func wiringHash(parts ...interface{}) (string, error) {
 }
 
 // verificationWiring is the hash a verification backup is labelled with:
-// the role, its documents and the main location, and whether a restore
-// drill reads the backup back (a backup taken before the drill was turned
-// on holds no canary, so turning it on must take a new one).
+// everything the backup path runs on, so that a change of any of it takes
+// a new verification: the role, its documents, every location, what runs
+// Velero (the chart version, the server image and the init containers
+// that bring the AWS plugin, as the Helm values give them, overrides
+// included), and whether a restore drill reads the backup back (a backup
+// taken before the drill was turned on holds no canary, so turning it on
+// must take a new one).
 func verificationWiring(r resolved, roleARN string, s settings) (string, error) {
-	main := r.locations[0]
-	parts := []interface{}{roleARN, r.trustPolicy, r.permissionPolicy, main.Name, main.spec()}
+	parts := []interface{}{roleARN, r.trustPolicy, r.permissionPolicy}
+	for _, l := range r.locations {
+		parts = append(parts, l.Name, l.spec())
+	}
+	values := HelmValues(r.values)
+	parts = append(parts, map[string]interface{}{
+		"chartVersion": s.chartVersion, "image": values["image"], "initContainers": values["initContainers"],
+	})
 	if s.verifyRestore {
 		parts = append(parts, map[string]interface{}{"restoreDrill": drillCanaryName})
 	}

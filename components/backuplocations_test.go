@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,7 +131,8 @@ func TestComponentBackupLocations(t *testing.T) {
 }
 
 // TestVerificationBackupWiring checks that the wiring label follows the
-// role, its documents and the main location, and nothing else.
+// role, its documents, every location and what runs Velero (chart, server
+// image, plugin), and not the rest of the values, such as schedules.
 func TestVerificationBackupWiring(t *testing.T) {
 	s, err := newSettings(&VeleroIRSAArgs{VerifyBackup: true})
 	if err != nil {
@@ -159,11 +161,34 @@ func TestVerificationBackupWiring(t *testing.T) {
 			r.locations = []storageLocation{{Name: "default", Bucket: "other-bucket"}}
 			return r, testRoleARN
 		},
+		"additional location": func(r resolved) (resolved, string) {
+			r.locations = append(slices.Clone(r.locations), storageLocation{Name: "archive", Bucket: "archive-bucket", Region: "us-east-1", AccessMode: "ReadOnly"})
+			return r, testRoleARN
+		},
+		"server image": func(r resolved) (resolved, string) { r.values.VeleroImageTag = "v1.18.2"; return r, testRoleARN },
+		"plugin image": func(r resolved) (resolved, string) {
+			r.values.PluginImage = "velero/velero-plugin-for-aws:v1.14.2"
+			return r, testRoleARN
+		},
+		"image mirror": func(r resolved) (resolved, string) {
+			r.values.Overrides = map[string]interface{}{"image": map[string]interface{}{"repository": "mirror.example.com/velero/velero"}}
+			return r, testRoleARN
+		},
 	}
 	for what, change := range changes {
 		if got := name(change(r)); got == base {
 			t.Errorf("changing the %s keeps the wiring hash %s; a new verification must run", what, got)
 		}
+	}
+	r2 := r
+	r2.values.Schedules = map[string]Schedule{"hourly": {Schedule: "0 * * * *"}}
+	if got := name(r2, testRoleARN); got != base {
+		t.Errorf("adding a schedule changes the wiring hash (%s, was %s): a schedule is no part of the backup path", got, base)
+	}
+	chart := s
+	chart.chartVersion = "12.0.0"
+	if got, err := verificationWiring(r, testRoleARN, chart); err != nil || got == base {
+		t.Errorf("another chart version keeps the wiring hash %s (%v); a new verification must run", got, err)
 	}
 	// Turning the restore drill on takes a new backup: the one before
 	// holds no canary for the drill to restore.

@@ -96,10 +96,11 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 	if err != nil {
 		return nil, err
 	}
-	if err := newBackupPath(ctx, name, s, plan, role.Arn, release, parent); err != nil {
+	proofs, err := newBackupPath(ctx, name, s, plan, role.Arn, release, parent)
+	if err != nil {
 		return nil, err
 	}
-	if err := c.setOutputs(ctx, s, role, release, field); err != nil {
+	if err := c.setOutputs(ctx, s, role, release, field, proofs); err != nil {
 		return nil, fmt.Errorf("registering VeleroIRSA %q outputs: %w", name, err)
 	}
 	return c, nil
@@ -109,25 +110,29 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 // brings Velero's CRDs and server) is deployed, the verification backup
 // once every location is Available and, with VerifyRestore, the restore
 // drill: its canary before the backup, its Restore once the backup is
-// Completed.
+// Completed. It returns the objects whose Completed phase the deploy rests
+// on (see proof.go).
 //
 // A location is replaced, not patched, when its spec or the role's wiring
 // changes (the old object is deleted first, as its name stays): a fresh
 // object has no status, so the deploy waits for Velero to validate the new
 // spec or role instead of passing on the phase the old one had. Deleting a
 // BackupStorageLocation object deletes nothing in the bucket.
-func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, release pulumi.Resource, parent pulumi.ResourceOption) error {
+func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, release pulumi.Resource, parent pulumi.ResourceOption) ([]proof, error) {
 	locations, err := newBackupLocations(ctx, name, s, plan, roleARN, parent, pulumi.DependsOn([]pulumi.Resource{release}))
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var proofs []proof
 	if s.readBackBackup != "" {
-		if err := newReadBack(ctx, name, s, locations, parent); err != nil {
-			return err
+		readBack, err := newReadBack(ctx, name, s, locations, parent)
+		if err != nil {
+			return nil, err
 		}
+		proofs = append(proofs, proof{what: "read-back", kind: restoreKind, object: readBack})
 	}
 	if !s.verifyBackup {
-		return nil
+		return proofs, nil
 	}
 	wiring := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (string, error) {
 		return verificationWiring(v[0].(resolved), v[1].(string), s)
@@ -137,15 +142,23 @@ func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Out
 	if s.verifyRestore {
 		// The canary must exist before the backup that captures it.
 		if drill, err = newDrillCanary(ctx, name, s, wiring, parent, pulumi.DependsOn([]pulumi.Resource{release})); err != nil {
-			return err
+			return nil, err
 		}
 		backupAfter = append(backupAfter, drill.canary)
 	}
 	backup, err := newVerificationBackup(ctx, name, s, plan, wiring, parent, pulumi.DependsOn(backupAfter))
-	if err != nil || !s.verifyRestore {
-		return err
+	if err != nil {
+		return nil, err
 	}
-	return newDrillRestore(ctx, name, s, backup, drill, parent)
+	proofs = append(proofs, proof{what: "verification backup", kind: backupKind, object: backup})
+	if !s.verifyRestore {
+		return proofs, nil
+	}
+	restore, err := newDrillRestore(ctx, name, s, backup, drill, parent)
+	if err != nil {
+		return nil, err
+	}
+	return append(proofs, proof{what: "restore drill", kind: restoreKind, object: restore}), nil
 }
 
 // fieldFunc reads one string of the resolved plan as an output.
@@ -211,8 +224,10 @@ func veleroReleaseArgs(s settings, values pulumi.MapInput) kubebinding.ReleaseAr
 	}
 }
 
-// setOutputs fills in the component's outputs and registers them.
-func (c *VeleroIRSA) setOutputs(ctx *pulumi.Context, s settings, role *iam.Role, release *kubebinding.Release, field fieldFunc) error {
+// setOutputs fills in the component's outputs and registers them, with
+// "proofs", which fails the deploy when a proof in the state is not
+// Completed (see proof.go).
+func (c *VeleroIRSA) setOutputs(ctx *pulumi.Context, s settings, role *iam.Role, release *kubebinding.Release, field fieldFunc, proofs []proof) error {
 	c.RoleArn = role.Arn
 	c.RoleName = role.Name
 	c.Namespace = pulumi.String(s.namespace).ToStringOutput()
@@ -231,6 +246,7 @@ func (c *VeleroIRSA) setOutputs(ctx *pulumi.Context, s settings, role *iam.Role,
 		"bucketName":         c.BucketName,
 		"releaseName":        c.ReleaseName,
 		"releaseStatus":      c.ReleaseStatus,
+		"proofs":             proofsOutput(proofs),
 	})
 }
 

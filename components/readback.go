@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/velero-irsa/velero-irsa/components/internal/kubebinding"
 )
 
 // The read-back (ReadBackBackup) proves that a backup made before the
@@ -38,14 +40,14 @@ func readBackRestore(s settings, backupName string) veleroObject {
 // newReadBack registers the read-back Restore once the locations (which
 // Velero needs to find the backup) are Available. Like the drill's, it is
 // named by pulumi-kubernetes, replaced when the backup's name changes or
-// after a read-back that failed, and never deleted by Pulumi
-// (RetainOnDelete): deleting a Restore makes Velero delete its log and
-// results from the bucket, and Velero deletes it with the backup it read.
-func newReadBack(ctx *pulumi.Context, name string, s settings, locations []pulumi.Resource, opts ...pulumi.ResourceOption) error {
+// after a read-back that failed, and deleted by Pulumi while Velero still
+// runs (see newDrillRestore).
+func newReadBack(ctx *pulumi.Context, name string, s settings, locations []pulumi.Resource, opts ...pulumi.ResourceOption) (*kubebinding.Object, error) {
 	object := pulumi.ToOutput(readBackRestore(s, s.readBackBackup))
-	opts = append(opts, pulumi.DependsOn(locations), pulumi.RetainOnDelete(true), pulumi.ReplaceOnChanges(verificationReplaceOnChanges))
-	if _, err := registerObject(ctx, restoreKind, name+"-read-back", object, opts...); err != nil {
-		return fmt.Errorf("creating the read-back of backup %s: %w", s.readBackBackup, err)
+	opts = append(opts, pulumi.DependsOn(locations), pulumi.ReplaceOnChanges(verificationReplaceOnChanges))
+	restore, err := registerObject(ctx, restoreKind, name+"-read-back", object, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating the read-back of backup %s: %w", s.readBackBackup, err)
 	}
-	return nil
+	return restore, nil
 }

@@ -152,14 +152,18 @@ func newDrillCanary(ctx *pulumi.Context, name string, s settings, wiring pulumi.
 // The Restore is named by pulumi-kubernetes, "<name>-drill-<random>", and
 // replaced whenever the backup is (its backupName changes) and after a
 // drill that failed ("*" covers the engine's "#initerror" key, as for the
-// backup). Pulumi never deletes a Restore (RetainOnDelete): deleting one
-// makes Velero delete its log and results from the bucket, behind a
-// finalizer that waits for the location to be Available
-// (deleteExternalResources in pkg/controller/restore_controller.go, Velero
-// 1.18.3); Velero itself deletes each drill's Restore, files included,
-// when it deletes the backup it restored (pkg/controller/
-// backup_deletion_controller.go), after verificationTTL.
-func newDrillRestore(ctx *pulumi.Context, name string, s settings, backup *kubebinding.Object, d restoreDrill, opts ...pulumi.ResourceOption) error {
+// backup). Pulumi deletes a replaced drill once its successor exists, and
+// every drill on pulumi destroy, before the release: Velero puts a
+// finalizer on each Restore (restores.velero.io/external-resources-
+// finalizer) and removes it only after deleting the restore's log and
+// results from the bucket, which needs Velero running and the location
+// Available (deleteExternalResources in pkg/controller/
+// restore_controller.go, Velero 1.18.3). A Restore left behind once Velero
+// is gone keeps that finalizer for good, and deleting Velero's namespace
+// then hangs in Terminating. Backups are untouched: only the drill's own
+// files go. The delete waits for Velero as long as the create did
+// (pulumi.com/timeoutSeconds) and then fails, naming the Restore.
+func newDrillRestore(ctx *pulumi.Context, name string, s settings, backup *kubebinding.Object, d restoreDrill, opts ...pulumi.ResourceOption) (*kubebinding.Object, error) {
 	object := backup.Metadata.ApplyT(func(m map[string]interface{}) (veleroObject, error) {
 		backupName, ok := m["name"].(string)
 		if !ok || backupName == "" {
@@ -168,9 +172,10 @@ func newDrillRestore(ctx *pulumi.Context, name string, s settings, backup *kubeb
 		return drillRestore(s, backupName), nil
 	})
 	opts = append(opts, pulumi.DependsOn([]pulumi.Resource{backup, d.canary, d.namespace}),
-		pulumi.RetainOnDelete(true), pulumi.ReplaceOnChanges(verificationReplaceOnChanges))
-	if _, err := registerObject(ctx, restoreKind, name+"-drill", object, opts...); err != nil {
-		return fmt.Errorf("creating the restore drill: %w", err)
+		pulumi.ReplaceOnChanges(verificationReplaceOnChanges))
+	restore, err := registerObject(ctx, restoreKind, name+"-drill", object, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating the restore drill: %w", err)
 	}
-	return nil
+	return restore, nil
 }

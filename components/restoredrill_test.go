@@ -103,8 +103,8 @@ func TestComponentRestoreDrill(t *testing.T) {
 			}
 		}
 	}
-	if !restore.RetainOnDelete || !reflect.DeepEqual(restore.ReplaceOnChanges, []string{"*"}) || restore.DeleteBeforeReplace {
-		t.Errorf("restore retainOnDelete %v replaceOnChanges %v deleteBeforeReplace %v; want it kept for Velero to expire with the backup, and a new drill on any change and after a failed one",
+	if restore.RetainOnDelete || !reflect.DeepEqual(restore.ReplaceOnChanges, []string{"*"}) || restore.DeleteBeforeReplace {
+		t.Errorf("restore retainOnDelete %v replaceOnChanges %v deleteBeforeReplace %v; want it deleted by Pulumi while Velero runs (a Restore left behind keeps Velero's finalizer and blocks its namespace's deletion), and a new drill, created before the old one is deleted, on any change and after a failed one",
 			restore.RetainOnDelete, restore.ReplaceOnChanges, restore.DeleteBeforeReplace)
 	}
 	if canary.RetainOnDelete || namespace.RetainOnDelete {

@@ -51,7 +51,9 @@ type Invoke struct {
 type Recorder struct {
 	OnInvoke func(token string, args resource.PropertyMap) (resource.PropertyMap, error)
 	// ExtraOutputs adds outputs to every resource of a type token, for
-	// outputs the inputs do not echo (a remote component's state, say).
+	// outputs the inputs do not echo (a remote component's state, say),
+	// or replaces the ones the recorder computes (a Backup's status as a
+	// refresh read it back, say).
 	ExtraOutputs map[string]resource.PropertyMap
 
 	mu        sync.Mutex
@@ -79,9 +81,6 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	r.mu.Unlock()
 
 	outputs := args.Inputs.Copy()
-	for k, v := range r.ExtraOutputs[args.TypeToken] {
-		outputs[k] = v
-	}
 	id := args.Name + "-id"
 	autoname(args.TypeToken, args.Name, outputs)
 	switch args.TypeToken {
@@ -118,6 +117,9 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 			"version":   args.Inputs["version"],
 			"revision":  resource.NewNumberProperty(1),
 		})
+	}
+	for k, v := range r.ExtraOutputs[args.TypeToken] {
+		outputs[k] = v
 	}
 	return id, outputs, nil
 }

@@ -1,0 +1,95 @@
+package components
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/velero-irsa/velero-irsa/internal/pulumimock"
+)
+
+// TestProofVerdict pins the check on a proof's phase as the state holds it.
+func TestProofVerdict(t *testing.T) {
+	const urn = "urn:pulumi:prod::velero-irsa::velero-irsa:index:VeleroIRSA$kubernetes:velero.io/v1:Backup::velero-verify"
+	metadata := map[string]interface{}{"name": "velero-verify-x7k2m9qa", "namespace": "velero"}
+	for _, c := range []struct {
+		name, what, kind string
+		status           map[string]interface{}
+		want             string // "" for a pass
+	}{
+		{"completed backup", "verification backup", "Backup", map[string]interface{}{"phase": "Completed"}, ""},
+		{"failed backup", "verification backup", "Backup",
+			map[string]interface{}{"phase": "Failed", "failureReason": "rpc error: AccessDenied: explicit deny", "errors": 0.0},
+			"the verification backup velero/velero-verify-x7k2m9qa is Failed in this stack's state, not Completed, failureReason: rpc error: AccessDenied: explicit deny " +
+				"(a failed wait whose failure a `pulumi refresh` took into the state): no deploy succeeds on a failed proof; " +
+				"find the cause with `velero backup describe velero-verify-x7k2m9qa -n velero --details` (docs/troubleshooting.md), fix it, " +
+				"then run a new one with `pulumi up --replace '" + urn + "'`"},
+		{"partially failed backup", "verification backup", "Backup",
+			map[string]interface{}{"phase": "PartiallyFailed", "errors": 2.0},
+			"is PartiallyFailed in this stack's state, not Completed, errors: 2 ("},
+		{"backup failing validation", "verification backup", "Backup",
+			map[string]interface{}{"phase": "FailedValidation", "validationErrors": []interface{}{"backup storage location \"default\" is unavailable"}},
+			"is FailedValidation in this stack's state, not Completed, validationErrors: [backup storage location \"default\" is unavailable] ("},
+		{"restore still running", "restore drill", "Restore", map[string]interface{}{"phase": "InProgress"},
+			"the restore drill velero/velero-verify-x7k2m9qa is InProgress in this stack's state, not Completed ("},
+		{"no status", "restore drill", "Restore", nil,
+			"is without a phase in this stack's state, not Completed ("},
+		{"expired backup", "verification backup", "Backup", map[string]interface{}{"phase": "Deleting"},
+			"the verification backup velero/velero-verify-x7k2m9qa is being deleted by Velero (it expired), so this stack holds no passing proof: run `pulumi refresh` to drop it and `pulumi up` for a new one, or `pulumi up --replace '" + urn + "'`"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := proofVerdict(c.what, c.kind, urn, metadata, c.status)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("proofVerdict = %v, want a pass", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("proofVerdict = %v, want %q", err, c.want)
+			}
+		})
+	}
+	err := proofVerdict("restore drill", "Restore", urn, metadata, map[string]interface{}{"phase": "Failed"})
+	if err == nil || !strings.Contains(err.Error(), "`velero restore describe velero-verify-x7k2m9qa -n velero --details`") {
+		t.Errorf("a failed drill's error does not point at velero restore describe: %v", err)
+	}
+}
+
+// TestComponentRefusesFailedProof runs the component under mocks whose
+// Backup or Restore outputs carry a failed phase, as the state does for
+// an object a refresh read back after its wait failed: the deploy fails
+// naming it, and passes when every proof is Completed.
+func TestComponentRefusesFailedProof(t *testing.T) {
+	failed := func(phase, reason string) resource.PropertyMap {
+		return resource.PropertyMap{"status": resource.NewObjectProperty(resource.PropertyMap{
+			"phase": resource.NewStringProperty(phase), "failureReason": resource.NewStringProperty(reason),
+		})}
+	}
+	for _, c := range []struct {
+		name  string
+		extra map[string]resource.PropertyMap
+		want  string
+	}{
+		{"all completed", nil, ""},
+		{"failed backup", map[string]resource.PropertyMap{backupType: failed("Failed", "AccessDenied")},
+			"the verification backup velero/velero-verify-0a1b2c3d is Failed in this stack's state, not Completed, failureReason: AccessDenied"},
+		{"failed drill", map[string]resource.PropertyMap{restoreType: failed("Failed", "error downloading backup")},
+			"the restore drill velero/velero-drill-0a1b2c3d is Failed in this stack's state, not Completed, failureReason: error downloading backup"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := &pulumimock.Recorder{ExtraOutputs: c.extra}
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				args := testArgs()
+				args.VerifyBackup, args.VerifyRestore = true, true
+				_, err := NewVeleroIRSA(ctx, "velero", args)
+				return err
+			}, pulumi.WithMocks(testProject, testStack, rec))
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("a deploy with every proof Completed failed: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("deploy error = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
