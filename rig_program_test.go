@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 )
 
@@ -27,7 +28,8 @@ import (
 //
 //	VELERO_IRSA_RIG_WORKDIR  a directory with Pulumi.yaml and stacks/Pulumi.<stack>.yaml
 //	VELERO_IRSA_RIG_STACK    the stack
-//	VELERO_IRSA_RIG_OP       up, preview, preview-no-changes or destroy
+//	VELERO_IRSA_RIG_OP       up, preview, preview-no-changes, refresh or destroy
+//	VELERO_IRSA_RIG_REPLACE  with up: URNs to replace (pulumi up --replace), space-separated
 //
 // The CLI, the backend, the plugins and the passphrase come from the usual
 // Pulumi variables (PATH, PULUMI_BACKEND_URL, PULUMI_HOME, ...). The
@@ -57,7 +59,11 @@ func TestRigProgram(t *testing.T) {
 	switch op {
 	case "up":
 		steps := stepTimes()
-		res, err := s.Up(ctx, optup.ProgressStreams(os.Stdout), optup.ErrorProgressStreams(os.Stdout), optup.Diff(), optup.EventStreams(steps.events))
+		opts := []optup.Option{optup.ProgressStreams(os.Stdout), optup.ErrorProgressStreams(os.Stdout), optup.Diff(), optup.EventStreams(steps.events)}
+		if replace := strings.Fields(os.Getenv("VELERO_IRSA_RIG_REPLACE")); len(replace) > 0 {
+			opts = append(opts, optup.Replace(replace))
+		}
+		res, err := s.Up(ctx, opts...)
 		steps.print()
 		if err != nil {
 			t.Fatalf("pulumi up failed: %v", err)
@@ -75,12 +81,16 @@ func TestRigProgram(t *testing.T) {
 			t.Fatalf("pulumi preview failed: %v", err)
 		}
 		fmt.Printf("changes %s\n", summary(res.ChangeSummary))
+	case "refresh":
+		if _, err := s.Refresh(ctx, optrefresh.ProgressStreams(os.Stdout), optrefresh.ErrorProgressStreams(os.Stdout)); err != nil {
+			t.Fatalf("pulumi refresh failed: %v", err)
+		}
 	case "destroy":
 		if _, err := s.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout), optdestroy.ErrorProgressStreams(os.Stdout)); err != nil {
 			t.Fatalf("pulumi destroy failed: %v", err)
 		}
 	default:
-		t.Fatalf("VELERO_IRSA_RIG_OP %q: use up, preview, preview-no-changes or destroy", op)
+		t.Fatalf("VELERO_IRSA_RIG_OP %q: use up, preview, preview-no-changes, refresh or destroy", op)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/velero-irsa/velero-irsa/e2e/internal/rig"
@@ -177,23 +178,44 @@ func setConfig(file, key, value string) string {
 	return regexp.MustCompile(`(?m)^config:\n`).ReplaceAllLiteralString(file, "config:\n"+line+"\n")
 }
 
-// Run runs one Pulumi operation (up, preview, preview-no-changes, destroy)
-// and returns its output; the output also goes to a log file and, as it
-// comes, to the run's output, indented.
+// Run runs one Pulumi operation (up, preview, preview-no-changes, refresh,
+// destroy) and returns its output; the output also goes to a log file and,
+// as it comes, to the run's output, indented.
 func (d *Deployment) Run(ctx context.Context, op string, timeout time.Duration) (string, error) {
-	shown := "pulumi " + strings.ReplaceAll(op, "-no-changes", " --expect-no-changes") + " --stack " + d.Stack
+	return d.RunWith(ctx, op, timeout, RunOptions{})
+}
+
+// RunOptions change one operation.
+type RunOptions struct {
+	// Replace are the URNs an up replaces (pulumi up --replace).
+	Replace []string
+	// KillWhen, polled every second while the operation runs, kills it
+	// (SIGKILL to its process group: the program, the CLI and the
+	// providers) once it returns true, as a CLI interrupted for good is.
+	KillWhen func() bool
+}
+
+// RunWith is Run with options.
+func (d *Deployment) RunWith(ctx context.Context, op string, timeout time.Duration, o RunOptions) (string, error) {
+	shown := "pulumi " + strings.ReplaceAll(op, "-no-changes", " --expect-no-changes")
+	for _, urn := range o.Replace {
+		shown += " --replace '" + urn + "'"
+	}
+	shown += " --stack " + d.Stack
 	return d.runLogged(ctx, op, shown, timeout, func(ctx context.Context) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, filepath.Join(d.Env.RigBin, "program.test"), "-test.run", "^TestRigProgram$", "-test.v", "-test.timeout", timeout.String())
 		cmd.Dir = d.Env.Repo
-		cmd.Env = d.environment(op)
+		cmd.Env = append(d.environment(op), "VELERO_IRSA_RIG_REPLACE="+strings.Join(o.Replace, " "))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		return cmd
-	})
+	}, o.KillWhen)
 }
 
 // runLogged runs the command made for one operation, bounded by timeout,
 // with its output in a numbered log file, in the returned string and, as it
 // comes, in the run's output, indented; shown is the command as printed.
-func (d *Deployment) runLogged(ctx context.Context, op, shown string, timeout time.Duration, command func(context.Context) *exec.Cmd) (string, error) {
+// With killWhen, the command's process group is killed once it holds.
+func (d *Deployment) runLogged(ctx context.Context, op, shown string, timeout time.Duration, command func(context.Context) *exec.Cmd, killWhen func() bool) (string, error) {
 	d.n++
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -214,11 +236,37 @@ func (d *Deployment) runLogged(ctx context.Context, op, shown string, timeout ti
 	}
 	cmd.Stdout, cmd.Stderr = stdout, w
 	fmt.Fprintf(d.Env.Out, "    $ %s   (log: %s)\n", shown, log)
-	err = cmd.Run()
+	if err = cmd.Start(); err == nil {
+		stop := make(chan struct{})
+		if killWhen != nil {
+			go killOn(cmd, killWhen, stop, d.Env.Out)
+		}
+		err = cmd.Wait()
+		close(stop)
+	}
 	if ctx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("%s did not finish within %s", shown, timeout)
 	}
 	return buf.String(), err
+}
+
+// killOn kills cmd's process group once killWhen holds, unless stop is
+// closed first.
+func killOn(cmd *exec.Cmd, killWhen func() bool, stop <-chan struct{}, out io.Writer) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+			if killWhen() {
+				fmt.Fprintf(out, "    (killing the operation's processes: SIGKILL to process group %d)\n", cmd.Process.Pid)
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				return
+			}
+		}
+	}
 }
 
 func (d *Deployment) environment(op string) []string {

@@ -49,9 +49,9 @@ const archiveDeny = `{"Version":"2012-10-17","Statement":[{"Sid":"NoArchiveReads
 // denies reading backup archives, the verification backup completes and
 // the drill fails the up with Velero's reason; after the policy is fixed
 // the next up replaces the failed drill with one that restores exactly
-// the canary; a preview then shows no changes, and a destroy removes the
-// canary and the scratch namespace but keeps the Restores for Velero to
-// expire with their backup. The bucket's objects are SSE-KMS encrypted, so
+// the canary (and deletes the failed one); a preview then shows no
+// changes, and a destroy removes the canary, the scratch namespace and
+// the drill, and keeps the verification backups. The bucket's objects are SSE-KMS encrypted, so
 // the passing drill also proves kms:Decrypt.
 func restoreDrill(ctx context.Context, e *Env) error {
 	r, err := startRig(ctx, e, "restore-drill", "123456789012", "ap-northeast-2", "drill-apne2")
@@ -116,7 +116,7 @@ func restoreDrill(ctx context.Context, e *Env) error {
 	if _, err := d.Run(ctx, "preview-no-changes", upTimeout); err != nil {
 		return fmt.Errorf("a preview after the drill shows changes: %v", err)
 	}
-	return d.destroyKeepsRestores(ctx)
+	return d.destroyRemovesDrills(ctx)
 }
 
 // drill is one Restore as `kubectl get restores` shows it.
@@ -142,24 +142,21 @@ func (d *Deployment) drills() ([]drill, error) {
 	return list, nil
 }
 
-// checkDrill checks what a passing drill leaves: the failed Restore kept
-// and a newer one Completed with exactly one item, the canary restored
-// into the scratch namespace with the canary's data, and the restore's
-// log in the bucket under the prefix.
+// checkDrill checks what a passing drill leaves: one Restore (a failed
+// drill is deleted once its replacement passed), Completed with exactly
+// one item, the canary restored into the scratch namespace with the
+// canary's data, and the restore's log in the bucket under the prefix.
 func (d *Deployment) checkDrill() error {
 	list, err := d.drills()
 	if err != nil {
 		return err
 	}
-	if len(list) != 2 {
-		return fmt.Errorf("%d Restores in Velero's namespace, want 2: the failed drill, kept, and its replacement", len(list))
+	if len(list) != 1 {
+		return fmt.Errorf("%d Restores in Velero's namespace, want 1: the passing drill (a failed one is deleted once replaced)", len(list))
 	}
-	if list[0].phase != "Failed" {
-		return fmt.Errorf("the first drill is %q, want Failed", list[0].phase)
-	}
-	last := list[1]
+	last := list[0]
 	if last.phase != "Completed" || last.items != "1" {
-		return fmt.Errorf("the replacement drill %s is %q with %q items restored, want Completed with 1", last.name, last.phase, last.items)
+		return fmt.Errorf("the drill %s is %q with %q items restored, want Completed with 1", last.name, last.phase, last.items)
 	}
 	_, _ = d.show("velero restore get -n velero", func() (string, error) { return d.velero("restore", "get", "-n", "velero") })
 	source := d.jsonpath("configmap", "velero-irsa-restore-drill", "velero", "{.data.wiring}")
@@ -178,9 +175,15 @@ func (d *Deployment) checkDrill() error {
 	return nil
 }
 
-// destroyKeepsRestores destroys the stack and checks that the canary and
-// the scratch namespace are gone and the Restores remain.
-func (d *Deployment) destroyKeepsRestores(ctx context.Context) error {
+// destroyRemovesDrills destroys the stack and checks that the canary, the
+// scratch namespace and the drills' Restores are gone (Pulumi deleted the
+// Restores while Velero ran, so none keeps its finalizer), while the
+// verification backups and their objects in the bucket remain.
+func (d *Deployment) destroyRemovesDrills(ctx context.Context) error {
+	before, err := d.Rig.S3.Objects(drillBucket, drillPrefix+"/backups/")
+	if err != nil {
+		return err
+	}
 	if _, err := d.Run(ctx, "destroy", upTimeout); err != nil {
 		return err
 	}
@@ -197,9 +200,17 @@ func (d *Deployment) destroyKeepsRestores(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(list) != 2 {
-		return fmt.Errorf("%d Restores after destroy, want both drills kept for Velero to expire", len(list))
+	if len(list) != 0 {
+		return fmt.Errorf("%d Restores after destroy, want none: a Restore left without Velero keeps its finalizer", len(list))
 	}
-	fmt.Fprintf(d.Env.Out, "    after destroy: canary and scratch namespace gone, %d Restores kept\n", len(list))
+	backups, _ := d.kubectl("get", "backups.velero.io", "-n", "velero", "-o", "name")
+	after, err := d.Rig.S3.Objects(drillBucket, drillPrefix+"/backups/")
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(backups) == "" || len(after) < len(before) {
+		return fmt.Errorf("after destroy: Backups %q, %d backup objects in the bucket (were %d); want the verification backups kept", backups, len(after), len(before))
+	}
+	fmt.Fprintf(d.Env.Out, "    after destroy: canary, scratch namespace and drills gone; verification backups and %d objects kept\n", len(after))
 	return nil
 }

@@ -193,7 +193,7 @@ func (d *Deployment) cli(ctx context.Context, op string, stdout io.Writer, args 
 		cmd.Env = d.environment(op)
 		cmd.Stdout = stdout
 		return cmd
-	})
+	}, nil)
 }
 
 // stackOutputs reads the stack's outputs as "output k=v" lines, which the

@@ -182,7 +182,8 @@ func All() []string {
 	for _, c := range brokenCases {
 		names = append(names, c.name)
 	}
-	return append(names, "identity-change", "pod-identity", "restore-drill", "any-stack", "other-languages", "adopt-helm", "adopt-cli", "adopt-argocd")
+	return append(names, "identity-change", "pod-identity", "restore-drill", "refresh-after-failure", "interrupted", "destroy-namespace",
+		"any-stack", "other-languages", "adopt-helm", "adopt-cli", "adopt-argocd")
 }
 
 // Run runs the selected scenarios (all when none), parallel groups at a
@@ -247,6 +248,22 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 			groups = append(groups, single(c.name, 78*time.Second, func(ctx context.Context, e *Env) error { return broken(ctx, e, c) }))
 		}
 	}
+	if gateNames := []string{"interrupted", "destroy-namespace"}; want(gateNames...) {
+		// One rig: the destroy follows the interrupted stack's passing up.
+		var names []string
+		for _, n := range gateNames {
+			if want(n) {
+				names = append(names, n)
+			}
+		}
+		groups = append(groups, group{names: names, cost: 100 * time.Second, run: func(ctx context.Context, e *Env, report func(string, error)) {
+			interrupted(ctx, e, func(name string, err error) {
+				if want(name) {
+					report(name, err)
+				}
+			})
+		}})
+	}
 	for _, s := range []struct {
 		name string
 		cost time.Duration
@@ -255,6 +272,7 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 		{"identity-change", 110 * time.Second, identityChange},
 		{"pod-identity", 20 * time.Second, podIdentity},
 		{"restore-drill", 92 * time.Second, restoreDrill},
+		{"refresh-after-failure", 200 * time.Second, refreshAfterFailure},
 		{"other-languages", 37 * time.Second, otherLanguages},
 		{"adopt-helm", 146 * time.Second, adoptHelm},
 		{"adopt-cli", 157 * time.Second, adoptCLI},
