@@ -89,7 +89,9 @@ func refreshAfterFailure(ctx context.Context, e *Env) error {
 	if err := r.CreateBucket(gateBucket, r.Region); err != nil {
 		return err
 	}
-	policy := func(p string) error { return r.Cloud.UpdateBucket(gateBucket, func(b *awsfake.Bucket) { b.Policy = p }) }
+	policy := func(p string) error {
+		return r.Cloud.UpdateBucket(gateBucket, func(b *awsfake.Bucket) { b.Policy = p })
+	}
 	noWrites := `{"Version":"2012-10-17","Statement":[{"Sid":"NoWrites","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::` + gateBucket + `/` + gatePrefix + `/*"}]}`
 	noArchiveReads := `{"Version":"2012-10-17","Statement":[{"Sid":"NoArchiveReads","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + gateBucket + `/` + gatePrefix + `/backups/*.tar.gz"}]}`
 	if err := policy(noWrites); err != nil {
