@@ -52,6 +52,22 @@ const (
 
 	// wiringLabel carries the hash of what a verification backup proves.
 	wiringLabel = "velero-irsa/wiring"
+
+	// locationValidationFrequency is how often Velero validates each
+	// location, instead of the server's one minute. IAM is eventually
+	// consistent: a role, trust or policy the deploy just made can be
+	// refused by STS or S3 for some seconds (IAM User Guide,
+	// "Troubleshoot IAM", changes not immediately visible), so a new
+	// location's first validation may fail on a good wiring. Velero then
+	// validates again only after the frequency has passed (it looks every
+	// 10 s: bslValidationEnqueuePeriod and storage.IsReadyToValidate in
+	// Velero 1.18.3), so at one minute a deploy whose first validation
+	// fails would wait about a minute for the next, as long as the
+	// shortest backupLocationTimeoutSeconds allows, and a broken wiring's
+	// own reason would show only then. At 20 s the wait sees two more
+	// validations within that minute. Each validation is one ListObjectsV2
+	// of the prefix: 4,320 a day per location.
+	locationValidationFrequency = "20s"
 )
 
 // verificationReplaceOnChanges makes a new verification backup (under a
@@ -86,10 +102,11 @@ func (l storageLocation) spec() map[string]interface{} {
 		objectStorage["prefix"] = l.Prefix
 	}
 	spec := map[string]interface{}{
-		"provider":      "aws",
-		"objectStorage": objectStorage,
-		"config":        config,
-		"accessMode":    l.AccessMode,
+		"provider":            "aws",
+		"objectStorage":       objectStorage,
+		"config":              config,
+		"accessMode":          l.AccessMode,
+		"validationFrequency": locationValidationFrequency,
 	}
 	if l.Default {
 		spec["default"] = true

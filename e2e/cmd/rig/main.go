@@ -28,6 +28,7 @@ func main() {
 	flag.StringVar(&e.ChartDir, "chart", "", "serve this chart directory instead of the rig's stand-in chart")
 	flag.StringVar(&e.StackFile, "stack-file", "", "run the seed's checks on this stack file only (scenario 8)")
 	flag.StringVar(&e.BeforeValues, "before-values", "", "values file of the first install adopt-helm takes over (the rig adds the user's key and creates the buckets it names)")
+	flag.DurationVar(&e.IAMDelay, "iam-delay", 15*time.Second, "how long a new role, trust or inline policy stays invisible to the rig's STS and S3 in the scenarios that model IAM's propagation (iam-delay, broken-*)")
 	flag.BoolVar(&e.Keep, "keep", false, "leave each scenario's rig running until interrupted, and print how to reach it (use with one --scenario)")
 	flag.StringVar(&e.VeleroTag, "velero-tag", "", "the Velero server image tag the rig built")
 	flag.StringVar(&e.PluginTag, "plugin-tag", "", "the AWS plugin image tag the rig built")

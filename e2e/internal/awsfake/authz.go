@@ -20,7 +20,7 @@ func (c *Cloud) authorize(s *Session, action, resource string, ctx map[string]st
 // it in its messages (S3 quotes it, KMS does not).
 func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]string, resourcePolicy, shown string) *Error {
 	c.mu.Lock()
-	role, ok := c.roleByARN(s.RoleARN)
+	role, ok := c.roleInForce(s.RoleARN)
 	var inline []string
 	var boundary string
 	if s.UserARN != "" {

@@ -378,3 +378,88 @@ func TestBoundaryAndKeyAccount(t *testing.T) {
 		t.Errorf("another account's key: %v", e)
 	}
 }
+
+// TestIAMPropagation: with a propagation delay, STS and S3 see a new role,
+// a changed trust and a changed inline policy only once it has passed,
+// acting on what was in force before until then, while IAM's own API
+// shows every change at once.
+func TestIAMPropagation(t *testing.T) {
+	r := newRig(t)
+	c := r.cloud
+	clock := time.Now()
+	c.mu.Lock()
+	c.now = func() time.Time { return clock }
+	c.mu.Unlock()
+	c.SetPropagationDelay(15 * time.Second)
+	ctx := context.Background()
+	assume := func(roleARN, sub string) (aws.Credentials, string) {
+		out, err := r.stsClient().AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+			RoleArn: aws.String(roleARN), RoleSessionName: aws.String("velero"),
+			WebIdentityToken: aws.String(r.iss.token(t, sub, "sts.amazonaws.com", time.Now().Add(time.Hour))),
+		})
+		if err != nil {
+			return aws.Credentials{}, apiCode(err)
+		}
+		return aws.Credentials{AccessKeyID: *out.Credentials.AccessKeyId, SecretAccessKey: *out.Credentials.SecretAccessKey, SessionToken: *out.Credentials.SessionToken}, ""
+	}
+	const denied = "AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity"
+	const velero, other = "system:serviceaccount:velero:velero-server", "system:serviceaccount:velero:other"
+
+	// A new role: unknown to STS until the delay has passed.
+	fresh, err := c.CreateRole(CreateRoleInput{Partition: "aws", Account: testAccount, Name: "fresh", TrustPolicy: golden(t, "prefix", "trust.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, got := assume(fresh.ARN, velero); got != denied {
+		t.Errorf("a role created 0 s ago: %q, want %q", got, denied)
+	}
+	if _, err := c.GetRole("fresh"); err != nil {
+		t.Errorf("GetRole of the new role: %v; IAM's own API sees it at once", err)
+	}
+	clock = clock.Add(15 * time.Second)
+	if _, got := assume(fresh.ARN, velero); got != "" {
+		t.Errorf("a role created 15 s ago: %q, want credentials", got)
+	}
+
+	// A changed trust: the old one is in force until the delay has passed.
+	if _, err := c.UpdateRole(r.role.Name, func(role *Role) error {
+		role.TrustPolicy = strings.ReplaceAll(role.TrustPolicy, velero, other)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, got := assume(r.role.ARN, velero); got != "" {
+		t.Errorf("the old trust 5 s after the change: %q, want credentials", got)
+	}
+	if _, got := assume(r.role.ARN, other); got != denied {
+		t.Errorf("the new trust at once: %q, want %q", got, denied)
+	}
+	clock = clock.Add(15 * time.Second)
+	if _, got := assume(r.role.ARN, velero); got != denied {
+		t.Errorf("the old trust 15 s after the change: %q, want %q", got, denied)
+	}
+	creds, got := assume(r.role.ARN, other)
+	if got != "" {
+		t.Fatalf("the new trust 15 s after the change: %q, want credentials", got)
+	}
+
+	// A changed inline policy: S3 acts on the old one until then.
+	list := func() string {
+		_, err := r.s3Client(creds, "us-east-1").ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket), Prefix: aws.String("clusters/prod-use1/")})
+		return apiCode(err)
+	}
+	if got := list(); got != "" {
+		t.Fatalf("listing with the role's policy: %q", got)
+	}
+	none := `{"Version":"2012-10-17","Statement":[{"Sid":"Nothing","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::elsewhere/*"}]}`
+	if err := c.PutRolePolicy(r.role.Name, "velero", none); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); got != "" {
+		t.Errorf("listing 0 s after the policy lost it: %q, want the old policy in force", got)
+	}
+	clock = clock.Add(15 * time.Second)
+	if got := list(); !strings.Contains(got, "because no identity-based policy allows the s3:ListBucket action") {
+		t.Errorf("listing 15 s after the policy lost it: %q, want AccessDenied", got)
+	}
+}

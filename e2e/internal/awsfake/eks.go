@@ -158,7 +158,7 @@ func (c *Cloud) AssumeRoleForPodIdentity(cluster, rawToken string, keys JWKSourc
 		ctx["aws:RequestTag/"+k] = v
 	}
 	c.mu.Lock()
-	role, ok := c.roleByARN(assoc.RoleARN)
+	role, ok := c.roleInForce(assoc.RoleARN)
 	trust := ""
 	if ok {
 		trust = role.TrustPolicy

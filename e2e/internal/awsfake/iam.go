@@ -75,6 +75,10 @@ type Cloud struct {
 	calls        []Call
 	serial       int // for the unique suffix of roles named by prefix
 	now          func() time.Time
+	// pending and propagationDelay model IAM's eventual consistency
+	// (propagation.go).
+	pending          map[string]*propagation // by role name
+	propagationDelay time.Duration
 }
 
 // NewCloud returns an empty account set.
@@ -84,7 +88,7 @@ func NewCloud() *Cloud {
 		clusters: map[string]*Cluster{}, associations: map[string]*PodIdentityAssociation{},
 		keys: map[string]*Key{}, sessions: map[string]*Session{}, buckets: map[string]*Bucket{},
 		users: map[string]*User{}, accessKeys: map[string]*AccessKey{},
-		now: time.Now,
+		pending: map[string]*propagation{}, now: time.Now,
 	}
 }
 
@@ -170,6 +174,7 @@ func (c *Cloud) CreateRole(in CreateRoleInput) (*Role, error) {
 		Tags: in.Tags, Created: c.now().UTC(),
 	}
 	c.roles[name] = r
+	c.roleCreated(name)
 	return r.copy(), nil
 }
 
@@ -199,6 +204,7 @@ func (c *Cloud) UpdateRole(name string, update func(*Role) error) (*Role, error)
 		return nil, errorf(400, "MalformedPolicyDocument", "%v", err)
 	}
 	c.roles[name] = next
+	c.trustChanged(next, r.TrustPolicy)
 	return next.copy(), nil
 }
 
@@ -225,6 +231,7 @@ func (c *Cloud) DeleteRole(name string) error {
 		return errorf(409, "DeleteConflict", "Cannot delete entity, must delete policies first.")
 	}
 	delete(c.roles, name)
+	delete(c.pending, name)
 	return nil
 }
 
@@ -251,7 +258,12 @@ func (c *Cloud) PutRolePolicy(role, name, doc string) error {
 	if n := len(strings.Join(strings.Fields(doc), "")); n > 10240 {
 		return errorf(409, "LimitExceeded", "Maximum policy size of 10240 bytes exceeded for role %s", role)
 	}
+	var before *string
+	if old, ok := r.Inline[name]; ok {
+		before = &old
+	}
 	r.Inline[name] = doc
+	c.inlineChanged(r, name, before)
 	return nil
 }
 
@@ -266,7 +278,9 @@ func (c *Cloud) DeleteRolePolicy(role, name string) error {
 	if _, ok := r.Inline[name]; !ok {
 		return errorf(404, "NoSuchEntity", "The role policy with name %s cannot be found.", name)
 	}
+	before := r.Inline[name]
 	delete(r.Inline, name)
+	c.inlineChanged(r, name, &before)
 	return nil
 }
 

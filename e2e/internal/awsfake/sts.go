@@ -178,7 +178,7 @@ func (c *Cloud) AssumeRoleWithWebIdentity(roleARN, sessionName, rawToken string,
 		return fail(errorf(400, "InvalidIdentityToken", "Incorrect token audience"))
 	}
 	c.mu.Lock()
-	role, ok := c.roleByARN(roleARN)
+	role, ok := c.roleInForce(roleARN)
 	var trust string
 	var maxSession int
 	if ok {

@@ -39,7 +39,11 @@ type Config struct {
 	VeleroTag   string // the server image tag the rig built
 	PluginTag   string // the AWS plugin image tag the rig built
 	PodNet      string // the rig's podnet program
-	Log         func(format string, args ...interface{})
+	// IAMPropagation keeps each new role, trust and inline policy invisible
+	// to STS and S3 for this long, as IAM's eventual consistency does
+	// (awsfake/propagation.go); 0 makes changes visible at once.
+	IAMPropagation time.Duration
+	Log            func(format string, args ...interface{})
 }
 
 // Rig is a running stand-in.
@@ -117,6 +121,7 @@ func Start(ctx context.Context, cfg Config) (r *Rig, err error) {
 	}
 
 	r.Cloud = awsfake.NewCloud()
+	r.Cloud.SetPropagationDelay(cfg.IAMPropagation)
 	r.Cloud.CreateCluster(awsfake.Cluster{
 		Name: cfg.ClusterName, ARN: r.ClusterARN, Region: cfg.Region, Endpoint: r.Cluster.Endpoint,
 		CertificateAuthority: base64.StdEncoding.EncodeToString(r.Cluster.CAPEM), Issuer: r.Issuer,

@@ -65,3 +65,20 @@ func TestLocationStores(t *testing.T) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
+
+// TestStepOf reads the program runner's step lines.
+func TestStepOf(t *testing.T) {
+	out := "    step 1.2 0.4 create aws:iam/role:Role velero-role\n" +
+		"step 6.0 21.5 create kubernetes:velero.io/v1:BackupStorageLocation velero-location-default\n" +
+		"step 27.6 3.1 create kubernetes:velero.io/v1:Backup velero-verify\n" +
+		"step 30.0 1.0 replace kubernetes:velero.io/v1:Backup velero-verify\n"
+	if s, ok := stepOf(out, "kubernetes:velero.io/v1:BackupStorageLocation", "velero-location-default"); !ok || s != (step{6.0, 21.5}) {
+		t.Errorf("location step = %+v %v, want {6 21.5}", s, ok)
+	}
+	if s, ok := stepOf(out, "kubernetes:velero.io/v1:Backup", "velero-verify"); !ok || s != (step{27.6, 3.1}) {
+		t.Errorf("backup step = %+v %v, want the create, {27.6 3.1}", s, ok)
+	}
+	if _, ok := stepOf(out, "kubernetes:velero.io/v1:Restore", "velero-drill"); ok {
+		t.Errorf("found a step for a resource the lines do not name")
+	}
+}

@@ -31,8 +31,11 @@ type Env struct {
 	// adoption scenarios take over.
 	BeforeValues string
 	Keep         bool // --keep: leave the rig running after its scenario
-	VeleroTag    string
-	PluginTag    string
+	// IAMDelay is --iam-delay: how long IAM changes stay invisible to STS
+	// and S3 in the scenarios that model IAM's propagation.
+	IAMDelay  time.Duration
+	VeleroTag string
+	PluginTag string
 	// ChartVersion and the SDK versions the program asks plugins for.
 	ChartVersion, AWSPluginVersion, KubernetesPluginVersion string
 	// VeleroIRSAPluginVersion is the version the multi-language plugin

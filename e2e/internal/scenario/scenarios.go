@@ -30,6 +30,16 @@ func startRig(ctx context.Context, e *Env, name, account, region, cluster string
 
 // startRigWithID is startRig with a given OIDC ID ("" for a random one).
 func startRigWithID(ctx context.Context, e *Env, name, account, region, cluster, oidcID string) (*rig.Rig, error) {
+	return startRigWith(ctx, e, name, account, region, cluster, oidcID, 0)
+}
+
+// startRigPropagating is startRig with IAM changes invisible to STS and S3
+// for e.IAMDelay (--iam-delay), as IAM's propagation makes them on AWS.
+func startRigPropagating(ctx context.Context, e *Env, name, account, region, cluster string) (*rig.Rig, error) {
+	return startRigWith(ctx, e, name, account, region, cluster, "", e.IAMDelay)
+}
+
+func startRigWith(ctx context.Context, e *Env, name, account, region, cluster, oidcID string, iamDelay time.Duration) (*rig.Rig, error) {
 	if oidcID == "" {
 		id := make([]byte, 16)
 		_, _ = rand.Read(id)
@@ -38,6 +48,7 @@ func startRigWithID(ctx context.Context, e *Env, name, account, region, cluster,
 	return rig.Start(ctx, rig.Config{
 		Bin: e.Bin, Dir: filepath.Join(e.Work, name), Account: account, Region: region, ClusterName: cluster,
 		OIDCID: oidcID, VeleroTag: e.VeleroTag, PluginTag: e.PluginTag, PodNet: filepath.Join(e.RigBin, "podnet"),
+		IAMPropagation: iamDelay,
 	})
 }
 
@@ -182,7 +193,7 @@ func All() []string {
 	for _, c := range brokenCases {
 		names = append(names, c.name)
 	}
-	return append(names, "identity-change", "pod-identity", "restore-drill", "refresh-after-failure", "interrupted", "destroy-namespace",
+	return append(names, "identity-change", "pod-identity", "restore-drill", "refresh-after-failure", "interrupted", "destroy-namespace", "iam-delay",
 		"any-stack", "other-languages", "adopt-helm", "adopt-cli", "adopt-argocd")
 }
 
@@ -273,6 +284,7 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 		{"pod-identity", 20 * time.Second, podIdentity},
 		{"restore-drill", 92 * time.Second, restoreDrill},
 		{"refresh-after-failure", 200 * time.Second, refreshAfterFailure},
+		{"iam-delay", 60 * time.Second, iamDelay},
 		{"other-languages", 37 * time.Second, otherLanguages},
 		{"adopt-helm", 146 * time.Second, adoptHelm},
 		{"adopt-cli", 157 * time.Second, adoptCLI},
@@ -391,9 +403,11 @@ func dropLines(file string, prefixes ...string) []string {
 
 // broken runs one broken-wiring case: the first up must fail within the
 // location timeout with Velero's reason in its output, and an up after the
-// fix must succeed.
+// fix must succeed. IAM's propagation is modelled (--iam-delay): the first
+// validations are refused for it, and the reason must still be the
+// broken wiring's.
 func broken(ctx context.Context, e *Env, c brokenCase) error {
-	r, err := startRig(ctx, e, c.name, "123456789012", "ap-northeast-2", "broken-apne2")
+	r, err := startRigPropagating(ctx, e, c.name, "123456789012", "ap-northeast-2", "broken-apne2")
 	if err != nil {
 		return err
 	}
