@@ -90,6 +90,12 @@ func TestComponentRefusesFailedProof(t *testing.T) {
 			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 				t.Errorf("deploy error = %v, want %q", err, c.want)
 			}
+			// A drill of a failed backup could only fail too: none is
+			// registered.
+			_, drilled := rec.Find(restoreType, "velero-drill")
+			if failedBackup := c.extra[backupType] != nil; drilled == failedBackup {
+				t.Errorf("drill registered: %v, with the verification backup failed: %v", drilled, failedBackup)
+			}
 		})
 	}
 }

@@ -164,7 +164,15 @@ func newDrillCanary(ctx *pulumi.Context, name string, s settings, wiring pulumi.
 // files go. The delete waits for Velero as long as the create did
 // (pulumi.com/timeoutSeconds) and then fails, naming the Restore.
 func newDrillRestore(ctx *pulumi.Context, name string, s settings, backup *kubebinding.Object, d restoreDrill, opts ...pulumi.ResourceOption) (*kubebinding.Object, error) {
-	object := backup.Metadata.ApplyT(func(m map[string]interface{}) (veleroObject, error) {
+	// A drill of a backup that is not Completed could only fail: when the
+	// state holds a failed verification backup (see proof.go), the drill
+	// is not registered at all, and the deploy fails naming the backup.
+	object := pulumi.All(backup.URN(), backup.Metadata, backup.Status).ApplyT(func(v []interface{}) (veleroObject, error) {
+		m, _ := v[1].(map[string]interface{})
+		status, _ := v[2].(map[string]interface{})
+		if err := proofVerdict("verification backup", backupKind, string(v[0].(pulumi.URN)), m, status); err != nil {
+			return veleroObject{}, err
+		}
 		backupName, ok := m["name"].(string)
 		if !ok || backupName == "" {
 			return veleroObject{}, fmt.Errorf("the verification backup has no name to restore from")
