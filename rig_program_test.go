@@ -28,7 +28,7 @@ import (
 //
 //	VELERO_IRSA_RIG_WORKDIR  a directory with Pulumi.yaml and stacks/Pulumi.<stack>.yaml
 //	VELERO_IRSA_RIG_STACK    the stack
-//	VELERO_IRSA_RIG_OP       up, preview, preview-no-changes, refresh or destroy
+//	VELERO_IRSA_RIG_OP       up, preview, preview-no-changes, refresh, cancel or destroy
 //	VELERO_IRSA_RIG_REPLACE  with up: URNs to replace (pulumi up --replace), space-separated
 //
 // The CLI, the backend, the plugins and the passphrase come from the usual
@@ -85,12 +85,17 @@ func TestRigProgram(t *testing.T) {
 		if _, err := s.Refresh(ctx, optrefresh.ProgressStreams(os.Stdout), optrefresh.ErrorProgressStreams(os.Stdout)); err != nil {
 			t.Fatalf("pulumi refresh failed: %v", err)
 		}
+	case "cancel":
+		if err := s.Cancel(ctx); err != nil {
+			t.Fatalf("pulumi cancel failed: %v", err)
+		}
+		fmt.Println("pulumi cancel: the stack's locks removed")
 	case "destroy":
 		if _, err := s.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout), optdestroy.ErrorProgressStreams(os.Stdout)); err != nil {
 			t.Fatalf("pulumi destroy failed: %v", err)
 		}
 	default:
-		t.Fatalf("VELERO_IRSA_RIG_OP %q: use up, preview, preview-no-changes, refresh or destroy", op)
+		t.Fatalf("VELERO_IRSA_RIG_OP %q: use up, preview, preview-no-changes, refresh, cancel or destroy", op)
 	}
 }
 
@@ -136,9 +141,17 @@ func stepTimes() *stepTiming {
 	return t
 }
 
-// print writes the steps once the operation has closed the event channel.
+// print writes the steps once the operation has closed the event channel,
+// or after 10 s: an operation the CLI refused before it began (a stack
+// locked by a killed update, say) writes no event log, and the
+// Automation API then never closes the channel.
 func (t *stepTiming) print() {
-	<-t.done
+	select {
+	case <-t.done:
+	case <-time.After(10 * time.Second):
+		fmt.Println("(no engine events: the operation did not begin)")
+		return
+	}
 	for _, l := range t.lines {
 		fmt.Println(l)
 	}

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -182,7 +183,7 @@ func setConfig(file, key, value string) string {
 }
 
 // Run runs one Pulumi operation (up, preview, preview-no-changes, refresh,
-// destroy) and returns its output; the output also goes to a log file and,
+// cancel, destroy) and returns its output; the output also goes to a log file and,
 // as it comes, to the run's output, indented.
 func (d *Deployment) Run(ctx context.Context, op string, timeout time.Duration) (string, error) {
 	return d.RunWith(ctx, op, timeout, RunOptions{})
@@ -193,8 +194,9 @@ type RunOptions struct {
 	// Replace are the URNs an up replaces (pulumi up --replace).
 	Replace []string
 	// KillWhen, polled every second while the operation runs, kills it
-	// (SIGKILL to its process group: the program, the CLI and the
-	// providers) once it returns true, as a CLI interrupted for good is.
+	// (SIGKILL to its process group: the program and the CLI; the CLI
+	// starts its providers in groups of their own, and they are left
+	// behind as after a machine's crash) once it returns true.
 	KillWhen func() bool
 }
 
@@ -205,6 +207,11 @@ func (d *Deployment) RunWith(ctx context.Context, op string, timeout time.Durati
 		shown += " --replace '" + urn + "'"
 	}
 	shown += " --stack " + d.Stack
+	if o.KillWhen != nil {
+		// The providers the killed CLI started are not in its process
+		// group: stop them once the operation is over.
+		defer killPlugins(filepath.Join(d.Rig.Dir, "pulumi-home", "plugins"), d.Env.Out)
+	}
 	return d.runLogged(ctx, op, shown, timeout, func(ctx context.Context) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, filepath.Join(d.Env.RigBin, "program.test"), "-test.run", "^TestRigProgram$", "-test.v", "-test.timeout", timeout.String())
 		cmd.Dir = d.Env.Repo
@@ -268,6 +275,22 @@ func killOn(cmd *exec.Cmd, killWhen func() bool, stop <-chan struct{}, out io.Wr
 				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				return
 			}
+		}
+	}
+}
+
+// killPlugins kills every process whose program lies under dir (the
+// plugins of this rig's PULUMI_HOME), as a machine's restart would.
+func killPlugins(dir string, out io.Writer) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !strings.HasPrefix(string(b), dir+string(os.PathSeparator)) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err == nil && syscall.Kill(pid, syscall.SIGKILL) == nil {
+			fmt.Fprintf(out, "    (killed provider process %d, left by the killed operation)\n", pid)
 		}
 	}
 }

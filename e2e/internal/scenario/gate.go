@@ -183,8 +183,9 @@ config:
   velero-irsa:backupLocationTimeoutSeconds: 120
 `
 
-// interrupted is the interrupted scenario: an up killed (its program, CLI
-// and providers) while it waits for the location, then an up again, which
+// interrupted is the interrupted scenario: an up killed (its program and
+// CLI) while it waits for the location; the next up is refused for the
+// lock the killed one left, `pulumi cancel` removes it, and an up again
 // succeeds and proves; and, reported as destroy-namespace, a destroy after
 // which Velero's namespace is deleted within a minute and the bucket
 // still holds every backup.
@@ -224,11 +225,21 @@ func interruptedUp(ctx context.Context, e *Env, r *rig.Rig) (*Deployment, error)
 	if phase := location(); phase != "Unavailable" {
 		return nil, fmt.Errorf("the up was killed, but the location is %q, not Unavailable: not during its wait", phase)
 	}
-	fmt.Fprintf(e.Out, "    killed during the location wait; creating the bucket\n")
+	// The killed update still holds the stack's lock (a self-managed
+	// backend keeps it in the state directory): the next up is refused
+	// until `pulumi cancel` removes it.
+	out, err := d.Run(ctx, "up", upTimeout)
+	if err == nil || !strings.Contains(out, "the stack is currently locked") {
+		return nil, fmt.Errorf("the up right after the killed one was not refused for the killed one's lock (err %v)", err)
+	}
+	if _, err := d.Run(ctx, "cancel", upTimeout); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(e.Out, "    killed during the location wait; the lock it left removed by pulumi cancel; creating the bucket\n")
 	if err := r.CreateBucket("velero-irsa-rig-intr", r.Region); err != nil {
 		return nil, err
 	}
-	out, err := d.Run(ctx, "up", upTimeout)
+	out, err = d.Run(ctx, "up", upTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("the up after the interrupted one failed: %v", err)
 	}

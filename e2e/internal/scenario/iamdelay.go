@@ -53,7 +53,10 @@ func iamDelay(ctx context.Context, e *Env) error {
 	if !lok || !bok {
 		return fmt.Errorf("the up's step lines name no location or no verification backup")
 	}
-	if backup.from < location.from+location.took {
+	// Each figure is printed to a tenth of a second, and the engine's
+	// events about one step's end and the next one's start come from
+	// different goroutines: a tenth or two either way is the same moment.
+	if backup.from < location.from+location.took-0.25 {
 		return fmt.Errorf("the verification backup started at %.1f s, before the location was Available at %.1f s", backup.from, location.from+location.took)
 	}
 	fmt.Fprintf(e.Out, "    STS refused the new role %d times, then allowed it; location Available after %.1f s of waiting, verification backup started at %.1f s (after it)\n",
