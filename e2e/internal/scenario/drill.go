@@ -110,7 +110,7 @@ func restoreDrill(ctx context.Context, e *Env) error {
 	if err := d.checkSeed(out, "velero", "velero-server", drillBucket, drillPrefix, true); err != nil {
 		return err
 	}
-	if err := d.checkDrill(); err != nil {
+	if err := d.checkDrill(drillBucket, drillPrefix); err != nil {
 		return err
 	}
 	if _, err := d.Run(ctx, "preview-no-changes", upTimeout); err != nil {
@@ -145,8 +145,8 @@ func (d *Deployment) drills() ([]drill, error) {
 // checkDrill checks what a passing drill leaves: one Restore (a failed
 // drill is deleted once its replacement passed), Completed with exactly
 // one item, the canary restored into the scratch namespace with the
-// canary's data, and the restore's log in the bucket under the prefix.
-func (d *Deployment) checkDrill() error {
+// canary's data, and the restore's log in bucket under prefix.
+func (d *Deployment) checkDrill(bucket, prefix string) error {
 	list, err := d.drills()
 	if err != nil {
 		return err
@@ -165,12 +165,12 @@ func (d *Deployment) checkDrill() error {
 	if source == "" || restored != source {
 		return fmt.Errorf("the restored canary holds %q, the canary %q", restored, source)
 	}
-	logs, err := d.Rig.S3.Objects(drillBucket, drillPrefix+"/restores/"+last.name+"/")
+	logs, err := d.Rig.S3.Objects(bucket, prefix+"/restores/"+last.name+"/")
 	if err != nil {
 		return err
 	}
 	if len(logs) == 0 {
-		return fmt.Errorf("Velero wrote no log for %s under %s/restores/", last.name, drillPrefix)
+		return fmt.Errorf("Velero wrote no log for %s under %s/restores/", last.name, prefix)
 	}
 	return nil
 }

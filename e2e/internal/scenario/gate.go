@@ -246,7 +246,7 @@ func interruptedUp(ctx context.Context, e *Env, r *rig.Rig) (*Deployment, error)
 	if err := d.checkSeed(out, "velero", "velero-server", "velero-irsa-rig-intr", "clusters/intr-apne2", true); err != nil {
 		return nil, err
 	}
-	if err := d.checkDrill(); err != nil {
+	if err := d.checkDrill("velero-irsa-rig-intr", "clusters/intr-apne2"); err != nil {
 		return nil, err
 	}
 	return d, nil
