@@ -47,6 +47,9 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 		return nil, fmt.Errorf("registering VeleroIRSA %q: %w", name, err)
 	}
 	parent := pulumi.Parent(c)
+	if w := nodeAgentWarning(s); w != "" {
+		_ = ctx.Log.Warn(w, &pulumi.LogArgs{Resource: c})
+	}
 	plan, field := newPlan(ctx, name, s, args, parent)
 
 	role, err := iam.NewRole(ctx, name+"-role", roleArgs(s, field), parent)

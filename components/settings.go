@@ -274,3 +274,20 @@ func (s *settings) checkNodeAgent() error {
 	}
 	return nil
 }
+
+// nodeAgentWarning is what every preview and up with the node agent says
+// about the credentials Kopia uploads with (docs/configuration.md, "File-
+// system backups longer than the credentials"); "" without it.
+func nodeAgentWarning(s settings) string {
+	if !s.nodeAgent {
+		return ""
+	}
+	lifetime := "one hour with IRSA (the AWS SDK asks STS for its default session; roleMaxSessionDurationSeconds does not lengthen it)"
+	if s.mode == IdentityModePodIdentity {
+		lifetime = "as long as the EKS Pod Identity Agent's credentials last"
+	}
+	return "deployNodeAgent: Velero hands Kopia the role's credentials once per file-system backup, data movement, repository maintenance or deletion, " +
+		"and does not renew them while it runs: they last " + lifetime + ", and an operation that runs longer fails with " +
+		"\"The provided token has expired\" (velero #8173, #8454, #9949; not fixed in the Velero this installs). " +
+		"Keep each volume's file-system backup under an hour, or back large volumes up with EBS snapshots; see docs/configuration.md#file-system-backups-longer-than-the-credentials"
+}

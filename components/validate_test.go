@@ -229,3 +229,31 @@ func TestPermissionPolicyLimits(t *testing.T) {
 		t.Errorf("default policy is %d characters; expected well under IAM's limit", size)
 	}
 }
+
+// TestNodeAgentWarning pins the warning every preview and up with the node
+// agent prints about the credentials Kopia uploads with.
+func TestNodeAgentWarning(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args VeleroIRSAArgs
+		want string
+	}{
+		{"no node agent", VeleroIRSAArgs{}, ""},
+		{"irsa", VeleroIRSAArgs{DeployNodeAgent: true}, "they last one hour with IRSA (the AWS SDK asks STS for its default session; roleMaxSessionDurationSeconds does not lengthen it), and an operation that runs longer fails with \"The provided token has expired\" (velero #8173, #8454, #9949;"},
+		{"pod identity", VeleroIRSAArgs{DeployNodeAgent: true, IdentityMode: IdentityModePodIdentity}, "they last as long as the EKS Pod Identity Agent's credentials last, and"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := newSettings(&c.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := nodeAgentWarning(s)
+			if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+				t.Errorf("nodeAgentWarning = %q, want it to contain %q", got, c.want)
+			}
+			if got != "" && !strings.HasSuffix(got, "docs/configuration.md#file-system-backups-longer-than-the-credentials") {
+				t.Errorf("the warning does not end with the docs link: %q", got)
+			}
+		})
+	}
+}
