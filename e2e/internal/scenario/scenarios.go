@@ -267,7 +267,7 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 				names = append(names, n)
 			}
 		}
-		groups = append(groups, group{names: names, cost: 100 * time.Second, run: func(ctx context.Context, e *Env, report func(string, error)) {
+		groups = append(groups, group{names: names, cost: 50 * time.Second, run: func(ctx context.Context, e *Env, report func(string, error)) {
 			interrupted(ctx, e, func(name string, err error) {
 				if want(name) {
 					report(name, err)
@@ -283,8 +283,8 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 		{"identity-change", 110 * time.Second, identityChange},
 		{"pod-identity", 20 * time.Second, podIdentity},
 		{"restore-drill", 92 * time.Second, restoreDrill},
-		{"refresh-after-failure", 200 * time.Second, refreshAfterFailure},
-		{"iam-delay", 60 * time.Second, iamDelay},
+		{"refresh-after-failure", 150 * time.Second, refreshAfterFailure},
+		{"iam-delay", 35 * time.Second, iamDelay},
 		{"other-languages", 37 * time.Second, otherLanguages},
 		{"adopt-helm", 146 * time.Second, adoptHelm},
 		{"adopt-cli", 157 * time.Second, adoptCLI},
