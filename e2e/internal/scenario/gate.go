@@ -73,8 +73,9 @@ func (d *Deployment) proofObjects() string {
 
 // refreshAfterFailure is the refresh-after-failure scenario: a verification
 // backup that fails (a bucket policy denies Velero's writes), then
-// `pulumi refresh`, then `pulumi up`: the up fails naming the backup, and
-// keeps failing after the fix until the replace it names runs a new one;
+// `pulumi refresh`, then `pulumi preview` and `pulumi up`: both fail naming
+// the backup, and the up keeps failing after the fix until the replace it
+// names runs a new one;
 // the same for a drill that fails (a bucket policy denies reading backup
 // archives); then a preview shows no changes.
 func refreshAfterFailure(ctx context.Context, e *Env) error {
@@ -109,6 +110,10 @@ func refreshAfterFailure(ctx context.Context, e *Env) error {
 	}
 	if _, err := d.Run(ctx, "refresh", upTimeout); err != nil {
 		return err
+	}
+	// A preview (a pull request's check) says so too.
+	if out, err := d.Run(ctx, "preview", upTimeout); err == nil || !strings.Contains(out, "in this stack's state, not Completed") {
+		return fmt.Errorf("the preview after the refresh did not fail on the failed verification backup (err %v)", err)
 	}
 	urn, err := d.refusedOnProof(ctx, "the verification backup")
 	if err != nil {
