@@ -247,13 +247,13 @@ var locationReplaceOnChanges = []string{"spec", "metadata.labels"}
 
 // newBackupLocations registers every location, main first, in Velero's
 // namespace; each waits for Velero to report it Available.
-func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
+func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, opts ...pulumi.ResourceOption) ([]*kubebinding.Object, error) {
 	names := append([]string{s.locationName}, slices.Sorted(maps.Keys(s.locations))...)
 	opts = append(opts, pulumi.DeleteBeforeReplace(true), pulumi.ReplaceOnChanges(locationReplaceOnChanges))
 	identity := pulumi.All(plan, roleARN).ApplyT(func(v []interface{}) (string, error) {
 		return identityHash(v[0].(resolved), v[1].(string))
 	})
-	var out []pulumi.Resource
+	var out []*kubebinding.Object
 	for i, loc := range names {
 		i := i
 		object := pulumi.All(plan, identity).ApplyT(func(v []interface{}) veleroObject {
@@ -303,7 +303,7 @@ func registerObject(ctx *pulumi.Context, kind, name string, object pulumi.Output
 // verification backup that Velero could not take.
 func (s *settings) checkVerification() error {
 	if s.locationTimeout < minLocationTimeout || s.locationTimeout > maxLocationTimeout {
-		return fmt.Errorf("backupLocationTimeoutSeconds %d is out of range: use %d–%d (default %d); Velero validates a location at start and then every minute", s.locationTimeout, minLocationTimeout, maxLocationTimeout, DefaultLocationTimeout)
+		return fmt.Errorf("backupLocationTimeoutSeconds %d is out of range: use %d–%d (default %d); Velero validates a location at start and then every 20 s", s.locationTimeout, minLocationTimeout, maxLocationTimeout, DefaultLocationTimeout)
 	}
 	if s.verifyBackup && s.accessMode == "ReadOnly" {
 		return fmt.Errorf("verifyBackup is true but backupAccessMode is ReadOnly: Velero takes no backups into a read-only location; turn verifyBackup off or make the location ReadWrite")

@@ -122,17 +122,22 @@ func NewVeleroIRSA(ctx *pulumi.Context, name string, args *VeleroIRSAArgs, opts 
 // spec or role instead of passing on the phase the old one had. Deleting a
 // BackupStorageLocation object deletes nothing in the bucket.
 func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Output, roleARN pulumi.StringOutput, release pulumi.Resource, parent pulumi.ResourceOption) ([]proof, error) {
-	locations, err := newBackupLocations(ctx, name, s, plan, roleARN, parent, pulumi.DependsOn([]pulumi.Resource{release}))
+	bsls, err := newBackupLocations(ctx, name, s, plan, roleARN, parent, pulumi.DependsOn([]pulumi.Resource{release}))
 	if err != nil {
 		return nil, err
 	}
 	var proofs []proof
+	locations := make([]pulumi.Resource, len(bsls))
+	for i, bsl := range bsls {
+		locations[i] = bsl
+		proofs = append(proofs, proof{what: "backup location", kind: backupStorageLocationKind, phase: phaseAvailable, object: bsl})
+	}
 	if s.readBackBackup != "" {
 		readBack, err := newReadBack(ctx, name, s, locations, parent)
 		if err != nil {
 			return nil, err
 		}
-		proofs = append(proofs, proof{what: "read-back", kind: restoreKind, object: readBack})
+		proofs = append(proofs, proof{what: "read-back", kind: restoreKind, phase: phaseCompleted, object: readBack})
 	}
 	if !s.verifyBackup {
 		return proofs, nil
@@ -153,7 +158,7 @@ func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Out
 	if err != nil {
 		return nil, err
 	}
-	proofs = append(proofs, proof{what: "verification backup", kind: backupKind, object: backup})
+	proofs = append(proofs, proof{what: "verification backup", kind: backupKind, phase: phaseCompleted, object: backup})
 	if !s.verifyRestore {
 		return proofs, nil
 	}
@@ -161,7 +166,8 @@ func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Out
 	if err != nil {
 		return nil, err
 	}
-	return append(proofs, proof{what: "restore drill", kind: restoreKind, object: restore}), nil
+	// The drill's wait also requires exactly the canary restored.
+	return append(proofs, proof{what: "restore drill", kind: restoreKind, phase: phaseCompleted, items: 1, object: restore}), nil
 }
 
 // fieldFunc reads one string of the resolved plan as an output.

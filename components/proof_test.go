@@ -10,46 +10,58 @@ import (
 	"github.com/velero-irsa/velero-irsa/internal/pulumimock"
 )
 
-// TestProofVerdict pins the check on a proof's phase as the state holds it.
+// TestProofVerdict pins the check on a proof's status as the state holds it.
 func TestProofVerdict(t *testing.T) {
 	const urn = "urn:pulumi:prod::velero-irsa::velero-irsa:index:VeleroIRSA$kubernetes:velero.io/v1:Backup::velero-verify"
 	metadata := map[string]interface{}{"name": "velero-verify-x7k2m9qa", "namespace": "velero"}
+	backup := proof{what: "verification backup", kind: "Backup", phase: "Completed"}
+	drill := proof{what: "restore drill", kind: "Restore", phase: "Completed", items: 1}
+	location := proof{what: "backup location", kind: "BackupStorageLocation", phase: "Available"}
+	items := func(n float64) map[string]interface{} { return map[string]interface{}{"itemsRestored": n} }
 	for _, c := range []struct {
-		name, what, kind string
-		status           map[string]interface{}
-		want             string // "" for a pass
+		name   string
+		p      proof
+		status map[string]interface{}
+		want   string // "" for a pass
 	}{
-		{"completed backup", "verification backup", "Backup", map[string]interface{}{"phase": "Completed"}, ""},
-		{"failed backup", "verification backup", "Backup",
+		{"completed backup", backup, map[string]interface{}{"phase": "Completed"}, ""},
+		{"failed backup", backup,
 			map[string]interface{}{"phase": "Failed", "failureReason": "rpc error: AccessDenied: explicit deny", "errors": 0.0},
 			"the verification backup velero/velero-verify-x7k2m9qa is Failed in this stack's state, not Completed, failureReason: rpc error: AccessDenied: explicit deny " +
 				"(a failed wait whose failure a `pulumi refresh` took into the state): no deploy succeeds on a failed proof; " +
 				"find the cause with `velero backup describe velero-verify-x7k2m9qa -n velero --details` (docs/troubleshooting.md), fix it, " +
 				"then run a new one with `pulumi up --replace '" + urn + "'`"},
-		{"partially failed backup", "verification backup", "Backup",
-			map[string]interface{}{"phase": "PartiallyFailed", "errors": 2.0},
+		{"partially failed backup", backup, map[string]interface{}{"phase": "PartiallyFailed", "errors": 2.0},
 			"is PartiallyFailed in this stack's state, not Completed, errors: 2 ("},
-		{"backup failing validation", "verification backup", "Backup",
+		{"backup failing validation", backup,
 			map[string]interface{}{"phase": "FailedValidation", "validationErrors": []interface{}{"backup storage location \"default\" is unavailable"}},
 			"is FailedValidation in this stack's state, not Completed, validationErrors: [backup storage location \"default\" is unavailable] ("},
-		{"restore still running", "restore drill", "Restore", map[string]interface{}{"phase": "InProgress"},
-			"the restore drill velero/velero-verify-x7k2m9qa is InProgress in this stack's state, not Completed ("},
-		{"no status", "restore drill", "Restore", nil,
-			"is without a phase in this stack's state, not Completed ("},
-		{"expired backup", "verification backup", "Backup", map[string]interface{}{"phase": "Deleting"},
+		{"expired backup", backup, map[string]interface{}{"phase": "Deleting"},
 			"the verification backup velero/velero-verify-x7k2m9qa is being deleted by Velero (it expired), so this stack holds no passing proof: run `pulumi refresh` to drop it and `pulumi up` for a new one, or `pulumi up --replace '" + urn + "'`"},
+		{"drill with the canary", drill, map[string]interface{}{"phase": "Completed", "progress": items(1)}, ""},
+		{"drill still running", drill, map[string]interface{}{"phase": "InProgress"},
+			"the restore drill velero/velero-verify-x7k2m9qa is InProgress in this stack's state, not Completed ("},
+		{"drill of nothing", drill, map[string]interface{}{"phase": "Completed", "progress": items(0)},
+			"the restore drill velero/velero-verify-x7k2m9qa is Completed in this stack's state but restored 0 items, not exactly 1 (the canary)"},
+		{"drill of more", drill, map[string]interface{}{"phase": "Completed", "progress": items(2)}, "but restored 2 items, not exactly 1"},
+		{"drill without progress", drill, map[string]interface{}{"phase": "Completed"}, "but restored -1 items, not exactly 1"},
+		{"no status", drill, nil,
+			"the restore drill velero/velero-verify-x7k2m9qa has no phase in this stack's state: the kubernetes provider did not wait for Velero's verdict (pulumi-kubernetes 4.18 and later wait on pulumi.com/waitFor"},
+		{"available location", location, map[string]interface{}{"phase": "Available"}, ""},
+		{"unavailable location", location, map[string]interface{}{"phase": "Unavailable", "message": "NoSuchBucket"},
+			"the backup location velero/velero-verify-x7k2m9qa is Unavailable in this stack's state, not Available, message: NoSuchBucket (a failed wait whose failure a `pulumi refresh` took into the state): no deploy succeeds on a failed proof; find the cause with `velero backup-location get velero-verify-x7k2m9qa -n velero`"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			err := proofVerdict(c.what, c.kind, urn, metadata, c.status)
+			err := c.p.verdict(urn, metadata, c.status)
 			switch {
 			case c.want == "" && err != nil:
-				t.Errorf("proofVerdict = %v, want a pass", err)
+				t.Errorf("verdict = %v, want a pass", err)
 			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
-				t.Errorf("proofVerdict = %v, want %q", err, c.want)
+				t.Errorf("verdict = %v, want %q", err, c.want)
 			}
 		})
 	}
-	err := proofVerdict("restore drill", "Restore", urn, metadata, map[string]interface{}{"phase": "Failed"})
+	err := drill.verdict(urn, metadata, map[string]interface{}{"phase": "Failed"})
 	if err == nil || !strings.Contains(err.Error(), "`velero restore describe velero-verify-x7k2m9qa -n velero --details`") {
 		t.Errorf("a failed drill's error does not point at velero restore describe: %v", err)
 	}
@@ -75,6 +87,9 @@ func TestComponentRefusesFailedProof(t *testing.T) {
 			"the verification backup velero/velero-verify-0a1b2c3d is Failed in this stack's state, not Completed, failureReason: AccessDenied"},
 		{"failed drill", map[string]resource.PropertyMap{restoreType: failed("Failed", "error downloading backup")},
 			"the restore drill velero/velero-drill-0a1b2c3d is Failed in this stack's state, not Completed, failureReason: error downloading backup"},
+		{"unavailable location", map[string]resource.PropertyMap{backupStorageLocationType: {"status": resource.NewObjectProperty(resource.PropertyMap{
+			"phase": resource.NewStringProperty("Unavailable"), "message": resource.NewStringProperty("NoSuchBucket"),
+		})}}, "the backup location velero/default is Unavailable in this stack's state, not Available, message: NoSuchBucket"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rec := &pulumimock.Recorder{ExtraOutputs: c.extra}

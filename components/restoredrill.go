@@ -170,7 +170,8 @@ func newDrillRestore(ctx *pulumi.Context, name string, s settings, backup *kubeb
 	object := pulumi.All(backup.URN(), backup.Metadata, backup.Status).ApplyT(func(v []interface{}) (veleroObject, error) {
 		m, _ := v[1].(map[string]interface{})
 		status, _ := v[2].(map[string]interface{})
-		if err := proofVerdict("verification backup", backupKind, string(v[0].(pulumi.URN)), m, status); err != nil {
+		verification := proof{what: "verification backup", kind: backupKind, phase: phaseCompleted}
+		if err := verification.verdict(string(v[0].(pulumi.URN)), m, status); err != nil {
 			return veleroObject{}, err
 		}
 		backupName, ok := m["name"].(string)

@@ -88,7 +88,8 @@ type VeleroIRSAArgs struct {
 	// VerifyBackup takes a backup of Velero's own namespace (no volume
 	// snapshots, kept 24h) once the locations are Available and waits for
 	// it to complete. It is labelled velero-irsa/wiring with a hash of the
-	// role, its policies and the main location, and replaced (a new backup,
+	// role, its policies, the locations, the chart and the images, and
+	// replaced (a new backup,
 	// named "<name>-verify-<random>" by pulumi-kubernetes) when that hash
 	// changes and after a verification that failed. It is the check of
 	// writes and of encryption with the KMS key: a location's validation
@@ -106,7 +107,8 @@ type VeleroIRSAArgs struct {
 	// bounded by BackupLocationTimeoutSeconds: it is the check of reads
 	// (s3:GetObject, and kms:Decrypt with BucketKmsKeyArn). A new drill
 	// runs with each new verification backup and after a drill that
-	// failed; Velero deletes each drill's Restore when the backup expires.
+	// failed; Pulumi deletes a drill's Restore once it is replaced, and on
+	// destroy, while Velero runs.
 	// Default false. Requires VerifyBackup (so a ReadWrite main location)
 	// and a namespace of at most 49 characters.
 	VerifyRestore bool `pulumi:"verifyRestore,optional"`

@@ -216,7 +216,11 @@ func (d *Deployment) RunWith(ctx context.Context, op string, timeout time.Durati
 		cmd := exec.CommandContext(ctx, filepath.Join(d.Env.RigBin, "program.test"), "-test.run", "^TestRigProgram$", "-test.v", "-test.timeout", timeout.String())
 		cmd.Dir = d.Env.Repo
 		cmd.Env = append(d.environment(op), "VELERO_IRSA_RIG_REPLACE="+strings.Join(o.Replace, " "))
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if o.KillWhen != nil {
+			// A group of its own, so that the kill reaches the CLI too
+			// (an interrupt of the rig then does not: the kill does).
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		}
 		return cmd
 	}, o.KillWhen)
 }
@@ -271,6 +275,11 @@ func killOn(cmd *exec.Cmd, killWhen func() bool, stop <-chan struct{}, out io.Wr
 			return
 		case <-tick.C:
 			if killWhen() {
+				select {
+				case <-stop:
+					return // it ended while killWhen ran
+				default:
+				}
 				fmt.Fprintf(out, "    (killing the operation's processes: SIGKILL to process group %d)\n", cmd.Process.Pid)
 				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 				return
