@@ -158,11 +158,12 @@ func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Out
 	if err != nil {
 		return nil, err
 	}
-	proofs = append(proofs, proof{what: "verification backup", kind: backupKind, phase: phaseCompleted, object: backup})
+	verification := proof{what: "verification backup", kind: backupKind, phase: phaseCompleted, object: backup}
+	proofs = append(proofs, verification)
 	if !s.verifyRestore {
 		return proofs, nil
 	}
-	restore, err := newDrillRestore(ctx, name, s, backup, drill, parent)
+	restore, err := newDrillRestore(ctx, name, s, verification, drill, parent)
 	if err != nil {
 		return nil, err
 	}

@@ -146,8 +146,8 @@ func newDrillCanary(ctx *pulumi.Context, name string, s settings, wiring pulumi.
 	return restoreDrill{canary: canary, namespace: namespace}, nil
 }
 
-// newDrillRestore registers the Restore of backup, which the deploy waits
-// on once the backup is Completed.
+// newDrillRestore registers the Restore of the verification backup, which
+// the deploy waits on once the backup is Completed.
 //
 // The Restore is named by pulumi-kubernetes, "<name>-drill-<random>", and
 // replaced whenever the backup is (its backupName changes) and after a
@@ -163,14 +163,14 @@ func newDrillCanary(ctx *pulumi.Context, name string, s settings, wiring pulumi.
 // then hangs in Terminating. Backups are untouched: only the drill's own
 // files go. The delete waits for Velero as long as the create did
 // (pulumi.com/timeoutSeconds) and then fails, naming the Restore.
-func newDrillRestore(ctx *pulumi.Context, name string, s settings, backup *kubebinding.Object, d restoreDrill, opts ...pulumi.ResourceOption) (*kubebinding.Object, error) {
+func newDrillRestore(ctx *pulumi.Context, name string, s settings, verification proof, d restoreDrill, opts ...pulumi.ResourceOption) (*kubebinding.Object, error) {
+	backup := verification.object
 	// A drill of a backup that is not Completed could only fail: when the
 	// state holds a failed verification backup (see proof.go), the drill
 	// is not registered at all, and the deploy fails naming the backup.
 	object := pulumi.All(backup.URN(), backup.Metadata, backup.Status).ApplyT(func(v []interface{}) (veleroObject, error) {
 		m, _ := v[1].(map[string]interface{})
 		status, _ := v[2].(map[string]interface{})
-		verification := proof{what: "verification backup", kind: backupKind, phase: phaseCompleted}
 		if err := verification.verdict(string(v[0].(pulumi.URN)), m, status); err != nil {
 			return veleroObject{}, err
 		}

@@ -239,42 +239,34 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 	}
 	var groups []group
 	var failed []Result
-	if seedNames := []string{"seed", "no-change", "restore", "destroy"}; want(seedNames...) {
+	// shared is a group of scenarios that run on one rig, in order; only
+	// the wanted ones are run and reported.
+	shared := func(all []string, cost time.Duration, run func(ctx context.Context, e *Env, report func(string, error))) {
 		var names []string
-		for _, n := range seedNames {
+		for _, n := range all {
 			if want(n) {
 				names = append(names, n)
 			}
 		}
-		groups = append(groups, group{names: names, cost: 35 * time.Second, run: func(ctx context.Context, e *Env, report func(string, error)) {
-			seed(ctx, e, func(name string, err error) {
+		if len(names) == 0 {
+			return
+		}
+		groups = append(groups, group{names: names, cost: cost, run: func(ctx context.Context, e *Env, report func(string, error)) {
+			run(ctx, e, func(name string, err error) {
 				if want(name) {
 					report(name, err)
 				}
 			})
 		}})
 	}
+	shared([]string{"seed", "no-change", "restore", "destroy"}, 35*time.Second, seed)
 	for _, c := range brokenCases {
 		if want(c.name) {
 			groups = append(groups, single(c.name, 78*time.Second, func(ctx context.Context, e *Env) error { return broken(ctx, e, c) }))
 		}
 	}
-	if gateNames := []string{"interrupted", "destroy-namespace"}; want(gateNames...) {
-		// One rig: the destroy follows the interrupted stack's passing up.
-		var names []string
-		for _, n := range gateNames {
-			if want(n) {
-				names = append(names, n)
-			}
-		}
-		groups = append(groups, group{names: names, cost: 50 * time.Second, run: func(ctx context.Context, e *Env, report func(string, error)) {
-			interrupted(ctx, e, func(name string, err error) {
-				if want(name) {
-					report(name, err)
-				}
-			})
-		}})
-	}
+	// One rig: the destroy follows the interrupted stack's passing up.
+	shared([]string{"interrupted", "destroy-namespace"}, 50*time.Second, interrupted)
 	for _, s := range []struct {
 		name string
 		cost time.Duration
