@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -50,6 +51,7 @@ type stackConfig struct {
 	DeployNodeAgent    bool
 	NodeAgentRequests  map[string]string
 	Schedules          map[string]components.Schedule
+	Alerts             alertsConfig
 	ValuesOverrides    map[string]interface{}
 	Namespace          string
 	ServiceAccountName string
@@ -181,6 +183,23 @@ func (r *configReader) object(key string, out interface{}) {
 	}
 }
 
+// alertsConfig is the alerts key: the component's Alerts, and enabled to
+// turn them on (Pulumi gives an absent object key its declared default,
+// {}, so presence alone cannot mean "on").
+type alertsConfig struct {
+	Enabled bool
+	components.Alerts
+}
+
+// component is the component's Alerts, nil when the alerts are off.
+func (a alertsConfig) component() *components.Alerts {
+	if !a.Enabled {
+		return nil
+	}
+	alerts := a.Alerts
+	return &alerts
+}
+
 // loadConfig reads and checks the stack's configuration. Errors name the key;
 // nothing falls back to a default when a value is present but malformed.
 func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
@@ -231,6 +250,7 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 	r.object("tags", &c.Tags)
 	r.object("nodeAgentRequests", &c.NodeAgentRequests)
 	r.object("schedules", &c.Schedules)
+	r.object("alerts", &c.Alerts)
 	r.object("valuesOverrides", &c.ValuesOverrides)
 	r.object("additionalBackupLocations", &c.AdditionalBackupLocations)
 	r.object("managedBucket", &c.ManagedBucket)
@@ -267,6 +287,8 @@ func (c stackConfig) check(ns string) error {
 		return fmt.Errorf("config %s is true but neither %s nor %s is set: it only lets an adoption go on where Argo CD managed Velero; set the one that adopts it, or drop %s", key("argoCDReleased"), key("adoptRelease"), key("adoptVeleroInstall"), key("argoCDReleased"))
 	case c.AdoptVeleroInstall && c.AdoptRelease != "":
 		return fmt.Errorf("config %s and %s are both set: a stack adopts either a Helm release or a `velero install` Velero; keep the one that matches `helm list -n %s`", key("adoptRelease"), key("adoptVeleroInstall"), c.Namespace)
+	case !c.Alerts.Enabled && !reflect.ValueOf(c.Alerts.Alerts).IsZero():
+		return fmt.Errorf("config %s has settings but not enabled: true, so no alert would be installed: add enabled: true, or remove %s", key("alerts"), key("alerts"))
 	case c.AssumeRoleArn != "" && !roleARNPattern.MatchString(c.AssumeRoleArn):
 		return fmt.Errorf("config %s %q is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>", key("assumeRoleArn"), c.AssumeRoleArn)
 	}

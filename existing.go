@@ -70,6 +70,9 @@ func checkExisting(ctx *pulumi.Context, c stackConfig, info clusterInfo) (adopti
 	if err := checkReadBack(readCtx, writer, c); err != nil {
 		return adoption{}, err
 	}
+	if err := checkAlertCRDs(readCtx, writer, c); err != nil {
+		return adoption{}, err
+	}
 	if verdict.Adopt == nil {
 		return adoption{}, nil
 	}
@@ -126,6 +129,37 @@ func checkReadBack(ctx context.Context, api existing.API, c stackConfig) error {
 	}
 	if _, ok := c.AdditionalBackupLocations[b.Spec.StorageLocation]; b.Spec.StorageLocation != c.BackupLocationName && !ok {
 		return fmt.Errorf("config readBackBackup %q: the backup is at location %q, which the stack does not describe: %s", c.ReadBackBackup, b.Spec.StorageLocation, fix)
+	}
+	return nil
+}
+
+// checkAlertCRDs refuses alerts on a cluster without the Prometheus
+// Operator's CRDs for what they install (the chart renders these objects
+// with autodetect off, so Helm would fail the release after the role was
+// created).
+func checkAlertCRDs(ctx context.Context, api existing.API, c stackConfig) error {
+	if !c.Alerts.Enabled || api == nil {
+		return nil
+	}
+	kinds := []string{"prometheusrules", "servicemonitors"}
+	if c.DeployNodeAgent {
+		kinds = append(kinds, "podmonitors")
+	}
+	var missing []string
+	for _, kind := range kinds {
+		name := kind + ".monitoring.coreos.com"
+		found, err := api.Get(ctx, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"+name, &struct{}{})
+		if err != nil {
+			return fmt.Errorf("reading CustomResourceDefinition %s (config alerts): %w", name, err)
+		}
+		if !found {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("config alerts is set, but cluster %s has no CustomResourceDefinition %s: the alerts are a PrometheusRule, a ServiceMonitor and (with deployNodeAgent) a PodMonitor, kinds of the Prometheus Operator; "+
+			"install the Prometheus Operator (kube-prometheus-stack, for example) on the cluster first, or remove alerts from the stack. Nothing was created or changed",
+			c.ClusterName, strings.Join(missing, ", "))
 	}
 	return nil
 }

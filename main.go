@@ -101,6 +101,7 @@ func componentArgs(c stackConfig, cluster clusterInfo, adopt bool) *components.V
 		DeployNodeAgent:              c.DeployNodeAgent,
 		NodeAgentRequests:            c.NodeAgentRequests,
 		Schedules:                    c.Schedules,
+		Alerts:                       c.Alerts.component(),
 		ValuesOverrides:              c.ValuesOverrides,
 		Namespace:                    c.Namespace,
 		ServiceAccountName:           c.ServiceAccountName,

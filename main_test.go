@@ -412,6 +412,15 @@ func TestBadConfig(t *testing.T) {
 		{"schedule bad cron", func(c map[string]string) {
 			c["velero-irsa:schedules"] = `{"daily":{"schedule":"every day"}}`
 		}, `schedules.daily.schedule "every day" is not a cron expression Velero accepts`, nil},
+		{"alerts settings without enabled", func(c map[string]string) {
+			c["velero-irsa:alerts"] = `{"labels":{"team":"platform"}}`
+		}, `config velero-irsa:alerts has settings but not enabled: true, so no alert would be installed: add enabled: true, or remove velero-irsa:alerts`, nil},
+		{"alerts key typo", func(c map[string]string) {
+			c["velero-irsa:alerts"] = `{"enabled":true,"label":{"team":"platform"}}`
+		}, `json: unknown field "label"`, nil},
+		{"alerts bad label", func(c map[string]string) {
+			c["velero-irsa:alerts"] = `{"enabled":true,"labels":{"team-name":"platform"}}`
+		}, `alerts.labels key "team-name" is not a Prometheus label name`, nil},
 		{"override breaks the wiring", func(c map[string]string) {
 			c["velero-irsa:valuesOverrides"] = `{"credentials":{"useSecret":true}}`
 		}, "valuesOverrides.credentials.useSecret is true", nil},
@@ -613,5 +622,58 @@ func TestCheckReadBack(t *testing.T) {
 		if got := fmt.Sprint(err); (want == "" && err != nil) || (want != "" && got != want) {
 			t.Errorf("%s: %v\nwant: %s", name, err, want)
 		}
+	}
+}
+
+// TestCheckAlertCRDs refuses alerts where the Prometheus Operator's CRDs
+// are missing, naming each missing one; the node agent needs PodMonitors.
+func TestCheckAlertCRDs(t *testing.T) {
+	crd := "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+	both := backupAPI{crd + "prometheusrules.monitoring.coreos.com": `{}`, crd + "servicemonitors.monitoring.coreos.com": `{}`}
+	tail := ": the alerts are a PrometheusRule, a ServiceMonitor and (with deployNodeAgent) a PodMonitor, kinds of the Prometheus Operator; " +
+		"install the Prometheus Operator (kube-prometheus-stack, for example) on the cluster first, or remove alerts from the stack. Nothing was created or changed"
+	cases := []struct {
+		name      string
+		api       backupAPI
+		alerts    alertsConfig
+		nodeAgent bool
+		want      string
+	}{
+		{"no alerts", backupAPI{}, alertsConfig{}, false, ""},
+		{"crds there", both, alertsConfig{Enabled: true}, false, ""},
+		{"none", backupAPI{}, alertsConfig{Enabled: true}, false, "config alerts is set, but cluster c1 has no CustomResourceDefinition prometheusrules.monitoring.coreos.com, servicemonitors.monitoring.coreos.com" + tail},
+		{"node agent", both, alertsConfig{Enabled: true}, true, "config alerts is set, but cluster c1 has no CustomResourceDefinition podmonitors.monitoring.coreos.com" + tail},
+	}
+	for _, tc := range cases {
+		c := stackConfig{ClusterName: "c1", Alerts: tc.alerts, DeployNodeAgent: tc.nodeAgent}
+		err := checkAlertCRDs(context.Background(), tc.api, c)
+		if got := fmt.Sprint(err); (tc.want == "" && err != nil) || (tc.want != "" && got != tc.want) {
+			t.Errorf("%s: %v\nwant: %s", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestAlertsReachTheRelease: alerts in the stack file become the chart's
+// metrics values, with the stack's schedules' rules and labels.
+func TestAlertsReachTheRelease(t *testing.T) {
+	cfg := stackFileConfig(t, "prod-use1")
+	cfg["velero-irsa:alerts"] = `{"enabled":true,"labels":{"team":"platform"},"resourceLabels":{"release":"kube-prometheus-stack"}}`
+	rec := &pulumimock.Recorder{}
+	r := runProgram(t, "prod-use1", cfg, rec)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	values := rec.MustFind(t, "kubernetes:helm.sh/v3:Release", "velero-release").Inputs["values"].Mappable().(map[string]interface{})
+	metrics := values["metrics"].(map[string]interface{})
+	rule := metrics["prometheusRule"].(map[string]interface{})
+	if rule["enabled"] != true || rule["autodetect"] != false || fmt.Sprint(rule["additionalLabels"]) != "map[release:kube-prometheus-stack]" {
+		t.Errorf("prometheusRule values %v", rule)
+	}
+	first := rule["spec"].([]interface{})[0].(map[string]interface{})
+	if first["alert"] != "VeleroBackupOverdue" || !strings.Contains(first["expr"].(string), `schedule="velero-daily"`) || fmt.Sprint(first["labels"]) != "map[schedule:velero-daily severity:critical team:platform]" {
+		t.Errorf("first rule %v", first)
+	}
+	if sm := metrics["serviceMonitor"].(map[string]interface{}); sm["enabled"] != true || sm["autodetect"] != false {
+		t.Errorf("serviceMonitor values %v", sm)
 	}
 }

@@ -115,6 +115,16 @@ func resolve(s settings, in inputs) (resolved, error) {
 		},
 		locations: all,
 	}
+	if s.alerts != nil {
+		rules, err := AlertRules(AlertsInput{
+			Namespace: s.namespace, Fullname: chartFullname(s.releaseName, s.overrides),
+			Schedules: s.schedules, NodeAgent: s.nodeAgent, Alerts: *s.alerts,
+		})
+		if err != nil {
+			return resolved{}, err
+		}
+		r.values.Alerting = &Alerting{Rules: rules, ResourceLabels: s.alerts.ResourceLabels}
+	}
 	if r.trustPolicy, err = trust.JSON(); err != nil {
 		return resolved{}, err
 	}

@@ -66,6 +66,7 @@ type settings struct {
 	verifyBackup                     bool
 	verifyRestore                    bool
 	readBackBackup                   string
+	alerts                           *Alerts
 }
 
 // newSettings applies the defaults to args' plain fields and validates them.
@@ -106,6 +107,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		verifyBackup:      a.VerifyBackup,
 		verifyRestore:     a.VerifyRestore,
 		readBackBackup:    a.ReadBackBackup,
+		alerts:            a.Alerts,
 	}
 	plain, err := overrides.Plain(a.ValuesOverrides)
 	if err != nil {
@@ -151,6 +153,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		s.checkVerification,
 		s.checkBucket,
 		s.checkSchedules,
+		s.checkAlerts,
 		// After checkVersions, which picks the plugin image.
 		func() error { return overrides.Check(s.overrides, s.wiring()) },
 	}

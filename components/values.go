@@ -76,8 +76,17 @@ type ValuesInput struct {
 	NodeAgent         bool
 	NodeAgentRequests map[string]string
 	Schedules         map[string]Schedule
+	// Alerting, when set, turns on the chart's metrics, monitors and
+	// PrometheusRule (alerts.go).
+	Alerting *Alerting
 	// Overrides are merged last (see VeleroIRSAArgs.ValuesOverrides).
 	Overrides map[string]interface{}
+}
+
+// Alerting is the alerts' part of the values.
+type Alerting struct {
+	Rules          []AlertRule
+	ResourceLabels map[string]string
 }
 
 // HelmValues builds the Velero chart values that make IRSA work (chart 7.x and
@@ -164,6 +173,9 @@ func HelmValues(in ValuesInput) map[string]interface{} {
 	}
 	if len(in.Schedules) > 0 {
 		values["schedules"] = scheduleValues(in.Schedules, in.LocationName)
+	}
+	if in.Alerting != nil {
+		values["metrics"] = alertingValues(in.Alerting.Rules, in.Alerting.ResourceLabels, in.NodeAgent)
 	}
 	if len(in.Overrides) > 0 {
 		values = overrides.Merge(values, in.Overrides)

@@ -156,6 +156,13 @@ type VeleroIRSAArgs struct {
 	NodeAgentRequests map[string]string `pulumi:"nodeAgentRequests,optional"`
 	// Schedules are backup schedules by name. Default none.
 	Schedules map[string]Schedule `pulumi:"schedules,optional"`
+	// Alerts, when set (even empty), installs with the release a
+	// PrometheusRule with alerts on Velero's metrics (an overdue backup
+	// per schedule, failed and partially failed backups, failed restores,
+	// an unavailable location, the node agent's failures) and the chart's
+	// ServiceMonitor and PodMonitor. Needs the Prometheus Operator's CRDs
+	// on the cluster. Default none.
+	Alerts *Alerts `pulumi:"alerts,optional"`
 
 	// ValuesOverrides are Helm values merged last (maps deeply, lists and
 	// scalars replaced), for anything the chart offers: resources,
