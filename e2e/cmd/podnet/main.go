@@ -7,18 +7,25 @@
 // only the API server and the AWS endpoints, on 127.0.0.1.
 //
 //	podnet -socks DIR -ports P1,P2,... -- PROGRAM ARGS...
+//
+// With -get URL it instead prints the body of an HTTP GET of URL, for
+// the runtime to read a pod's own port from inside its network (nsenter
+// puts it there), as Prometheus scrapes a pod's metrics port.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/velero-irsa/velero-irsa/e2e/internal/relay"
 )
@@ -26,7 +33,11 @@ import (
 func main() {
 	socks := flag.String("socks", "", "directory of the host's Unix sockets, one per port: <port>.sock")
 	ports := flag.String("ports", "", "comma-separated 127.0.0.1 ports to forward to the host")
+	get := flag.String("get", "", "print the body of an HTTP GET of this URL and exit")
 	flag.Parse()
+	if *get != "" {
+		os.Exit(fetch(*get))
+	}
 	if *socks == "" || flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: podnet -socks DIR -ports P1,P2 -- PROGRAM ARGS...")
 		os.Exit(2)
@@ -67,4 +78,25 @@ func main() {
 	if err != nil {
 		os.Exit(1)
 	}
+}
+
+// fetch prints the body of a GET of url; non-zero on any failure or a
+// status other than 200.
+func fetch(url string) int {
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "podnet: %v\n", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(os.Stderr, "podnet: GET %s: %s\n", url, resp.Status)
+		return 1
+	}
+	if _, err := io.Copy(os.Stdout, resp.Body); err != nil {
+		fmt.Fprintf(os.Stderr, "podnet: %v\n", err)
+		return 1
+	}
+	return 0
 }

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -71,6 +72,8 @@ type Event struct {
 
 type pod struct {
 	name    string
+	kind    string // server or node-agent
+	metrics string // the --metrics-address it listens on, in its network
 	process *proc.Process
 	network *podNetwork
 	cancel  context.CancelFunc
@@ -258,7 +261,8 @@ func (r *Runtime) start(ctx context.Context, p *corev1.Pod, c *corev1.Container,
 		return
 	}
 	args := append([]string(nil), c.Args...)
-	args = append(args, "--metrics-address", proc.Addr(mustPort()))
+	metrics := proc.Addr(mustPort())
+	args = append(args, "--metrics-address", metrics)
 	if kind == "server" {
 		args = append(args, "--plugin-dir", pluginDir, "--profiler-address", proc.Addr(mustPort()))
 	}
@@ -281,8 +285,47 @@ func (r *Runtime) start(ctx context.Context, p *corev1.Pod, c *corev1.Container,
 	}
 	r.mu.Lock()
 	entry.process, entry.network = process, network
+	entry.kind, entry.metrics = kind, metrics
 	r.mu.Unlock()
 	r.event(name, fmt.Sprintf("started %s (%s)", kind, strings.Join(args, " ")), identity)
+}
+
+// Metrics reads the Prometheus metrics page of each running pod of a kind
+// (server or node-agent) in a namespace, by pod, from inside the pod's
+// network as Prometheus reaches a pod's port.
+func (r *Runtime) Metrics(ctx context.Context, namespace, kind string) (map[string]string, error) {
+	type target struct {
+		name, addr string
+		pid        int
+	}
+	var targets []target
+	r.mu.Lock()
+	for _, p := range r.running {
+		if p.kind == kind && p.process != nil && strings.HasPrefix(p.name, namespace+"/") {
+			targets = append(targets, target{p.name, p.metrics, p.process.Pid()})
+		}
+	}
+	r.mu.Unlock()
+	pages := map[string]string{}
+	for _, t := range targets {
+		nsenter := []string{"--target", strconv.Itoa(t.pid), "--net"}
+		if os.Geteuid() != 0 {
+			// The pod's network belongs to the user namespace
+			// unshare --map-root-user made (podNetwork.command).
+			nsenter = append(nsenter, "--user", "--preserve-credentials")
+		}
+		nsenter = append(nsenter, "--", r.Images.PodNet, "-get", "http://"+t.addr+"/metrics")
+		out, err := exec.CommandContext(ctx, "nsenter", nsenter...).Output()
+		if err != nil {
+			var stderr []byte
+			if exit, ok := err.(*exec.ExitError); ok {
+				stderr = exit.Stderr
+			}
+			return nil, fmt.Errorf("reading the metrics of pod %s at %s: %v: %s", t.name, t.addr, err, strings.TrimSpace(string(stderr)))
+		}
+		pages[t.name] = string(out)
+	}
+	return pages, nil
 }
 
 // Finalizer is the runtime's hold on a pod it runs: it removes it once the

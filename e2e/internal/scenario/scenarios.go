@@ -193,7 +193,7 @@ func All() []string {
 	for _, c := range brokenCases {
 		names = append(names, c.name)
 	}
-	return append(names, "identity-change", "pod-identity", "restore-drill", "refresh-after-failure", "interrupted", "destroy-namespace", "iam-delay",
+	return append(names, "identity-change", "pod-identity", "restore-drill", "refresh-after-failure", "interrupted", "destroy-namespace", "iam-delay", "alerts",
 		"any-stack", "other-languages", "adopt-helm", "adopt-cli", "adopt-argocd")
 }
 
@@ -277,6 +277,7 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 		{"restore-drill", 92 * time.Second, restoreDrill},
 		{"refresh-after-failure", 150 * time.Second, refreshAfterFailure},
 		{"iam-delay", 35 * time.Second, iamDelay},
+		{"alerts", 60 * time.Second, alerts},
 		{"other-languages", 37 * time.Second, otherLanguages},
 		{"adopt-helm", 146 * time.Second, adoptHelm},
 		{"adopt-cli", 157 * time.Second, adoptCLI},
