@@ -110,7 +110,7 @@ func AlertRules(in AlertsInput) ([]AlertRule, error) {
 		if err != nil {
 			return nil, err
 		}
-		rules = append(rules, overdueRule(ns, in.Fullname+"-"+key, in.Schedules[key].Schedule, period+margin))
+		rules = append(rules, overdueRules(in.Namespace, in.Fullname+"-"+key, in.Schedules[key].Schedule, period+margin)...)
 	}
 	rules = append(rules,
 		AlertRule{
@@ -173,29 +173,40 @@ func AlertRules(in AlertsInput) ([]AlertRule, error) {
 	return rules, nil
 }
 
-// overdueRule fires when a schedule's newest successful backup is older
-// than threshold, or when there has been none for that long (a schedule
-// whose backups all failed, or a Velero that is not running or not
-// scraped). Velero recomputes velero_backup_last_successful_timestamp
-// from the Backup objects every minute (backup_controller.go,
-// updateTotalBackupMetric), so a restart does not reset it.
-func overdueRule(ns, schedule, cronExpr string, threshold time.Duration) AlertRule {
-	selector := fmt.Sprintf("velero_backup_last_successful_timestamp{%s, schedule=%q}", ns, schedule)
-	seconds := int64(threshold / time.Second)
-	return AlertRule{
-		Alert: AlertBackupOverdue,
-		Expr: fmt.Sprintf("(time() - max by (namespace, schedule) (%[1]s) > %[2]d) or absent_over_time(%[1]s[%[3]s])",
-			selector, seconds, promDuration(threshold)),
-		// A new schedule backs up at once (Velero's skipImmediately is
-		// false), so the absence lasts no longer than its first backup.
-		For: "30m",
-		// The schedule label keeps one rule per schedule apart (and
-		// names the schedule when the series is absent altogether).
-		Labels: map[string]string{"severity": "critical", "schedule": schedule},
-		Annotations: map[string]string{
-			"summary": "A Velero schedule has no recent successful backup",
-			"description": fmt.Sprintf(`Schedule %s in namespace {{ $labels.namespace }} ("%s") has had no successful backup for more than %s (its longest interval plus the margin).`,
-				schedule, cronExpr, promDuration(threshold)),
+// overdueRules fire when a schedule's newest successful backup is older
+// than threshold, or when there has been none at all for that long (its
+// backups all fail, or Velero is not running or not scraped; the second
+// rule carries last_success: none). Velero recomputes
+// velero_backup_last_successful_timestamp from the Backup objects every
+// minute (backup_controller.go, updateTotalBackupMetric), so a restart
+// hides it for a minute at most. A new schedule first runs at its next
+// cron time, not at once (schedule_controller.go, getNextRunTime), so the
+// absence must last threshold before it counts.
+func overdueRules(namespace, schedule, cronExpr string, threshold time.Duration) []AlertRule {
+	selector := fmt.Sprintf("velero_backup_last_successful_timestamp{namespace=%q, schedule=%q}", namespace, schedule)
+	summary := "A Velero schedule has no recent successful backup"
+	return []AlertRule{
+		{
+			Alert: AlertBackupOverdue,
+			Expr:  fmt.Sprintf("time() - max by (namespace, schedule) (%s) > %d", selector, int64(threshold/time.Second)),
+			// The schedule label keeps one rule per schedule apart.
+			Labels: map[string]string{"severity": "critical", "schedule": schedule},
+			Annotations: map[string]string{
+				"summary": summary,
+				"description": fmt.Sprintf(`The newest successful backup of schedule %s in namespace {{ $labels.namespace }} ("%s") is {{ $value | humanizeDuration }} old, more than its longest interval plus the margin (%s).`,
+					schedule, cronExpr, promDuration(threshold)),
+			},
+		},
+		{
+			Alert:  AlertBackupOverdue,
+			Expr:   fmt.Sprintf("absent(%s)", selector),
+			For:    promDuration(threshold),
+			Labels: map[string]string{"severity": "critical", "schedule": schedule, "last_success": "none"},
+			Annotations: map[string]string{
+				"summary": summary,
+				"description": fmt.Sprintf(`Velero has reported no successful backup of schedule %s in namespace %s ("%s") for %s, its longest interval plus the margin: its backups fail, or Velero is not running or not scraped.`,
+					schedule, namespace, cronExpr, promDuration(threshold)),
+			},
 		},
 	}
 }

@@ -155,14 +155,18 @@ func TestAlertRules(t *testing.T) {
 	for _, r := range rules {
 		names = append(names, r.Alert)
 	}
-	if want := []string{AlertBackupOverdue, AlertBackupFailed, AlertBackupPartiallyFailed, AlertRestoreFailed, AlertLocationUnavailable}; !slices.Equal(names, want) {
+	if want := []string{AlertBackupOverdue, AlertBackupOverdue, AlertBackupFailed, AlertBackupPartiallyFailed, AlertRestoreFailed, AlertLocationUnavailable}; !slices.Equal(names, want) {
 		t.Fatalf("alerts without the node agent = %v, want %v", names, want)
 	}
-	overdue := rules[0]
+	overdue, none := rules[0], rules[1]
 	// Friday 02:30 to Monday 02:30, plus the margin: 74 hours.
-	want := `(time() - max by (namespace, schedule) (velero_backup_last_successful_timestamp{namespace="backup", schedule="backup-velero-weekdays"}) > 266400) or absent_over_time(velero_backup_last_successful_timestamp{namespace="backup", schedule="backup-velero-weekdays"}[3d2h])`
-	if overdue.Expr != want {
-		t.Errorf("overdue expr =\n%s\nwant\n%s", overdue.Expr, want)
+	want := `time() - max by (namespace, schedule) (velero_backup_last_successful_timestamp{namespace="backup", schedule="backup-velero-weekdays"}) > 266400`
+	if overdue.Expr != want || overdue.For != "" {
+		t.Errorf("overdue expr =\n%s (for %q)\nwant\n%s", overdue.Expr, overdue.For, want)
+	}
+	want = `absent(velero_backup_last_successful_timestamp{namespace="backup", schedule="backup-velero-weekdays"})`
+	if none.Expr != want || none.For != "3d2h" || none.Labels["last_success"] != "none" {
+		t.Errorf("no-success rule expr =\n%s (for %q, labels %v)\nwant\n%s for 3d2h", none.Expr, none.For, none.Labels, want)
 	}
 	if overdue.Labels["severity"] != "page" || overdue.Annotations["runbook_url"] != "https://wiki.example.com/velero#velerobackupoverdue" {
 		t.Errorf("overdue labels %v, annotations %v: want the user's severity and the runbook under the user's base", overdue.Labels, overdue.Annotations)
