@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -275,16 +276,7 @@ func (d *Deployment) metricsCoverRules(ctx context.Context, rules []installedRul
 		}
 		have := map[string]bool{}
 		for _, page := range pages {
-			for _, line := range strings.Split(page, "\n") {
-				if line == "" || strings.HasPrefix(line, "#") {
-					continue
-				}
-				name := line[:strings.IndexAny(line+" ", "{ ")]
-				have[name] = true
-				if i := strings.Index(line, " "); i > 0 {
-					have[line[:i]] = true // the whole series, labels included
-				}
-			}
+			maps.Copy(have, exported(page))
 		}
 		missing = missing[:0]
 		for m := range used {
@@ -313,4 +305,20 @@ func (d *Deployment) metricsCoverRules(ctx context.Context, rules []installedRul
 	sort.Strings(names)
 	fmt.Fprintf(d.Env.Out, "    %d pods' metrics hold all %d metrics the rules use (%s) and %s\n", pods, len(names), strings.Join(names, ", "), strings.Join(series, ", "))
 	return nil
+}
+
+// exported reads a Prometheus text-format page: each metric name, and
+// each series as written (name and labels), is a key.
+func exported(page string) map[string]bool {
+	have := map[string]bool{}
+	for _, line := range strings.Split(page, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		have[line[:strings.IndexAny(line+" ", "{ ")]] = true
+		if i := strings.LastIndex(line, " "); i > 0 {
+			have[line[:i]] = true
+		}
+	}
+	return have
 }
