@@ -372,7 +372,11 @@ func checkAlertOverrides(values map[string]interface{}) error {
 		return fmt.Errorf("valuesOverrides.metrics.prometheusRule is set while alerts is set: the component writes the PrometheusRule; set alerts.labels, alerts.annotations or alerts.resourceLabels instead, or drop alerts and keep your own rules")
 	}
 	for _, m := range []string{"serviceMonitor", "nodeAgentPodMonitor"} {
-		mon, _ := metrics[m].(map[string]interface{})
+		raw, set := metrics[m]
+		mon, isMap := raw.(map[string]interface{})
+		if set && !isMap {
+			return fmt.Errorf("valuesOverrides.metrics.%s is %v while alerts is set: a value that is not a map would drop the monitor the alerts need; drop it or give a map", m, raw)
+		}
 		for _, k := range []string{"enabled", "autodetect"} {
 			if _, set := mon[k]; set {
 				return fmt.Errorf("valuesOverrides.metrics.%s.%s is set while alerts is set: the alerts decide it; drop it (other %s values, such as relabelings, stay allowed)", m, k, m)

@@ -228,6 +228,7 @@ func TestAlertsErrors(t *testing.T) {
 		{"margin", Alerts{OverdueMargin: "1d"}, nil, `alerts.overdueMargin "1d" is not a duration of a minute or more`},
 		{"metrics off", Alerts{}, map[string]interface{}{"metrics": map[string]interface{}{"enabled": false}}, `valuesOverrides.metrics.enabled is set while alerts is set`},
 		{"own rules", Alerts{}, map[string]interface{}{"metrics": map[string]interface{}{"prometheusRule": m}}, `valuesOverrides.metrics.prometheusRule is set while alerts is set`},
+		{"monitor dropped", Alerts{}, map[string]interface{}{"metrics": map[string]interface{}{"nodeAgentPodMonitor": nil}}, `valuesOverrides.metrics.nodeAgentPodMonitor is <nil> while alerts is set: a value that is not a map would drop the monitor`},
 		{"autodetect", Alerts{}, map[string]interface{}{"metrics": map[string]interface{}{"serviceMonitor": map[string]interface{}{"autodetect": true}}}, `valuesOverrides.metrics.serviceMonitor.autodetect is set while alerts is set`},
 	}
 	for _, c := range cases {
