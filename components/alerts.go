@@ -14,7 +14,7 @@ import (
 
 // Alerts turns on Prometheus alerting on Velero's own metrics: with the
 // release, the chart renders a ServiceMonitor for the server, a PodMonitor
-// for the node agent (with DeployNodeAgent) and a PrometheusRule with the
+// for the node agent (only with DeployNodeAgent) and a PrometheusRule with the
 // rules of AlertRules. These are Prometheus Operator kinds
 // (monitoring.coreos.com/v1): the stack program refuses a cluster without
 // their CRDs before anything is created, and the chart is told not to
@@ -38,12 +38,13 @@ type Alerts struct {
 	ResourceLabels map[string]string `pulumi:"resourceLabels,optional"`
 	// RunbookBaseUrl is where docs/troubleshooting.md is read; each alert's
 	// runbook_url is this URL with the alert's section as its fragment.
-	// Default DefaultRunbookBaseURL.
+	// Default
+	// https://github.com/velero-irsa/velero-irsa/blob/main/docs/troubleshooting.md.
 	RunbookBaseUrl string `pulumi:"runbookBaseUrl,optional"`
 	// OverdueMargin is how much later than its schedule's longest interval
 	// a schedule's newest successful backup may be before
 	// VeleroBackupOverdue fires: a Go duration such as "1h". Leave room for
-	// a backup's own run time. Default DefaultOverdueMargin.
+	// a backup's own run time. Default "1h".
 	OverdueMargin string `pulumi:"overdueMargin,optional"`
 }
 
@@ -118,7 +119,11 @@ func AlertRules(in AlertsInput) ([]AlertRule, error) {
 			// Validation failures are failures too: the backup never ran.
 			// Each counter is summed on its own: a schedule label one of
 			// them lacks (a deleted schedule's) must not hide the other.
-			Expr:   fmt.Sprintf("sum by (namespace, schedule) (increase(velero_backup_failure_total{%[1]s}[%[2]s])) > 0 or sum by (namespace, schedule) (increase(velero_backup_validation_failure_total{%[1]s}[%[2]s])) > 0", ns, failureWindow),
+			// "A + B or A or B": the sum where both have the schedule,
+			// else whichever has it.
+			Expr: fmt.Sprintf("(%[1]s + %[2]s or %[1]s or %[2]s) > 0",
+				fmt.Sprintf("sum by (namespace, schedule) (increase(velero_backup_failure_total{%s}[%s]))", ns, failureWindow),
+				fmt.Sprintf("sum by (namespace, schedule) (increase(velero_backup_validation_failure_total{%s}[%s]))", ns, failureWindow)),
 			Labels: map[string]string{"severity": "critical"},
 			Annotations: map[string]string{
 				"summary":     "A Velero backup failed",
@@ -309,6 +314,10 @@ var (
 	k8sLabelValue = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$`)
 )
 
+// ruleLabels are the labels the rules carry from Velero's series (or set
+// per schedule).
+var ruleLabels = map[string]bool{"namespace": true, "schedule": true, "node": true, "backup_location_name": true, "last_success": true}
+
 // checkAlerts validates the alerts setting.
 func (s *settings) checkAlerts() error {
 	a := s.alerts
@@ -321,6 +330,8 @@ func (s *settings) checkAlerts() error {
 			return fmt.Errorf("alerts.labels key %q is not a Prometheus label name: use letters, digits and '_', not starting with a digit or \"__\"", k)
 		case k == "alertname":
 			return fmt.Errorf("alerts.labels key %q would rename the alerts: drop it (add a label of another name to route them)", k)
+		case ruleLabels[k]:
+			return fmt.Errorf("alerts.labels key %q is a label the rules set from Velero's series: a fixed value would merge the alerts of different %ss into one; use another name", k, strings.ReplaceAll(k, "_", " "))
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.Annotations)) {
@@ -332,11 +343,11 @@ func (s *settings) checkAlerts() error {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(a.ResourceLabels)) {
-		name, prefix := k, ""
+		name, prefix, hasPrefix := k, "", false
 		if i := strings.LastIndex(k, "/"); i >= 0 {
-			prefix, name = k[:i], k[i+1:]
+			prefix, name, hasPrefix = k[:i], k[i+1:], true
 		}
-		if !k8sLabelName.MatchString(name) || (prefix != "" && validateSubdomain("", prefix) != nil) {
+		if !k8sLabelName.MatchString(name) || (hasPrefix && validateSubdomain("", prefix) != nil) {
 			return fmt.Errorf("alerts.resourceLabels key %q is not a Kubernetes label key: use [prefix/]name, the name at most 63 letters, digits, '-', '_' and '.'", k)
 		}
 		if !k8sLabelValue.MatchString(a.ResourceLabels[k]) {

@@ -221,6 +221,8 @@ func TestAlertsErrors(t *testing.T) {
 	}{
 		{"label name", Alerts{Labels: map[string]string{"team-name": "x"}}, nil, `alerts.labels key "team-name" is not a Prometheus label name`},
 		{"alertname", Alerts{Labels: map[string]string{"alertname": "x"}}, nil, `alerts.labels key "alertname" would rename the alerts`},
+		{"rule label", Alerts{Labels: map[string]string{"schedule": "nightly"}}, nil, `alerts.labels key "schedule" is a label the rules set from Velero's series: a fixed value would merge the alerts of different schedules into one; use another name`},
+		{"resource label empty prefix", Alerts{ResourceLabels: map[string]string{"/team": "x"}}, nil, `alerts.resourceLabels key "/team" is not a Kubernetes label key`},
 		{"own annotation", Alerts{Annotations: map[string]string{"runbook_url": "x"}}, nil, `alerts.annotations key "runbook_url" is the component's own: set runbookBaseUrl`},
 		{"resource label key", Alerts{ResourceLabels: map[string]string{"bad key": "x"}}, nil, `alerts.resourceLabels key "bad key" is not a Kubernetes label key`},
 		{"resource label value", Alerts{ResourceLabels: map[string]string{"release": "kube prometheus"}}, nil, `alerts.resourceLabels.release "kube prometheus" is not a Kubernetes label value`},

@@ -160,8 +160,8 @@ type VeleroIRSAArgs struct {
 	// PrometheusRule with alerts on Velero's metrics (an overdue backup
 	// per schedule, failed and partially failed backups, failed restores,
 	// an unavailable location, the node agent's failures) and the chart's
-	// ServiceMonitor and PodMonitor. Needs the Prometheus Operator's CRDs
-	// on the cluster. Default none.
+	// ServiceMonitor, and with DeployNodeAgent its PodMonitor. Needs the
+	// Prometheus Operator's CRDs on the cluster. Default none.
 	Alerts *Alerts `pulumi:"alerts,optional"`
 
 	// ValuesOverrides are Helm values merged last (maps deeply, lists and

@@ -292,7 +292,8 @@ func (r *Runtime) start(ctx context.Context, p *corev1.Pod, c *corev1.Container,
 
 // Metrics reads the Prometheus metrics page of each running pod of a kind
 // (server or node-agent) in a namespace, by pod, from inside the pod's
-// network as Prometheus reaches a pod's port.
+// network, at the --metrics-address the runtime gave it (the pod's
+// declared port 8085 is not where the process listens here).
 func (r *Runtime) Metrics(ctx context.Context, namespace, kind string) (map[string]string, error) {
 	type target struct {
 		name, addr string

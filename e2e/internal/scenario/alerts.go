@@ -152,7 +152,13 @@ func alerts(ctx context.Context, e *Env) error {
 	if roles := r.Cloud.Roles(); len(roles) != 0 {
 		return fmt.Errorf("the refused up created role %s", roles[0].ARN)
 	}
-	fmt.Fprintf(e.Out, "    without the CRDs: refused, no role created\n")
+	if _, err := r.S3.Objects("velero-irsa-rig-alerts-euw1", ""); err == nil {
+		return fmt.Errorf("the refused up created bucket velero-irsa-rig-alerts-euw1")
+	}
+	if releases, _ := d.helm("list", "-A", "-q"); strings.TrimSpace(releases) != "" {
+		return fmt.Errorf("the refused up installed Helm release %s", strings.TrimSpace(releases))
+	}
+	fmt.Fprintf(e.Out, "    without the CRDs: refused, no role, bucket or release created\n")
 
 	crds := filepath.Join(d.Dir, "monitoring-crds.yaml")
 	if err := os.WriteFile(crds, []byte(monitoringCRDs), 0o644); err != nil {
@@ -175,6 +181,13 @@ func alerts(ctx context.Context, e *Env) error {
 	rules, err := d.installedAlerts()
 	if err != nil {
 		return err
+	}
+	// The monitors scrape port http-monitoring: the pods must declare it.
+	for _, w := range []string{"deployment/velero", "daemonset/node-agent"} {
+		port, _ := d.kubectl("get", w, "-n", "velero", "-o", `jsonpath={.spec.template.spec.containers[0].ports[?(@.name=="http-monitoring")].containerPort}`)
+		if port != "8085" {
+			return fmt.Errorf("%s declares no container port http-monitoring 8085 for the monitors (got %q)", w, port)
+		}
 	}
 	// A new schedule first runs at its next cron time; the runbook's
 	// command runs it now, so that Velero reports its last success.
@@ -289,6 +302,19 @@ func (d *Deployment) metricsCoverRules(ctx context.Context, rules []installedRul
 				missing = append(missing, s)
 			}
 		}
+		// The labels the rules group by must be on the series.
+		for m := range used {
+			label := "schedule"
+			switch {
+			case strings.HasPrefix(m, "podVolume_"):
+				label = "node"
+			case m == "velero_backup_location_status_gauge":
+				label = "backup_location_name"
+			}
+			if have[m] && !labelled(have, m, label) {
+				missing = append(missing, m+" with label "+label)
+			}
+		}
 		sort.Strings(missing)
 		if len(missing) > 0 {
 			return fmt.Errorf("missing %s", strings.Join(missing, ", "))
@@ -321,4 +347,14 @@ func exported(page string) map[string]bool {
 		}
 	}
 	return have
+}
+
+// labelled reports whether a series of metric carries label.
+func labelled(have map[string]bool, metric, label string) bool {
+	for k := range have {
+		if strings.HasPrefix(k, metric+"{") && (strings.Contains(k, "{"+label+"=") || strings.Contains(k, ","+label+"=")) {
+			return true
+		}
+	}
+	return false
 }

@@ -26,6 +26,10 @@ podVolume_pod_volume_backup_enqueue_count{node="kwok-node-0"} 0
 	if !slices.Equal(got, want) {
 		t.Errorf("exported = %q\nwant %q", got, want)
 	}
+	have := exported(page)
+	if !labelled(have, "podVolume_pod_volume_backup_enqueue_count", "node") || labelled(have, "velero_backup_last_successful_timestamp", "node") {
+		t.Errorf("labelled: node is on the enqueue count only")
+	}
 	if names := metricName.FindAllString(`sum by (namespace) (increase(velero_restore_failed_total{namespace="velero"}[1h])) + podVolume_data_upload_failure_total offset 2h`, -1); !slices.Equal(names, []string{"velero_restore_failed_total", "podVolume_data_upload_failure_total"}) {
 		t.Errorf("metric names in an expression = %q", names)
 	}

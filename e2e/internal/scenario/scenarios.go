@@ -277,7 +277,7 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 		{"restore-drill", 92 * time.Second, restoreDrill},
 		{"refresh-after-failure", 150 * time.Second, refreshAfterFailure},
 		{"iam-delay", 35 * time.Second, iamDelay},
-		{"alerts", 20 * time.Second, alerts},
+		{"alerts", 40 * time.Second, alerts},
 		{"other-languages", 37 * time.Second, otherLanguages},
 		{"adopt-helm", 146 * time.Second, adoptHelm},
 		{"adopt-cli", 157 * time.Second, adoptCLI},
