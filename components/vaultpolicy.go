@@ -163,3 +163,50 @@ func checkVaultClusters(in VaultPolicyInput) error {
 	}
 	return nil
 }
+
+// VaultKeyPolicy is the key policy of the vault bucket's KMS key (in the
+// vault's account and region): the vault account's IAM policies decide
+// who else in it may use and manage the key (the statement AWS's default
+// key policy has, without which the key could become unmanageable), and
+// each cluster's Velero role, granted through its account and narrowed to
+// its role pattern, may have S3 in the vault's region generate and decrypt
+// data keys for the vault bucket only: what S3 asks of the caller for
+// SSE-KMS uploads, multipart uploads and downloads. A cross-account caller
+// also needs the same actions in its own identity policy. Sources: AWS KMS
+// developer guide, "Default key policy" and "Allowing users in other
+// accounts to use a KMS key"; S3 user guide, "Using server-side encryption
+// with AWS KMS keys" (with an S3 Bucket Key the encryption context is the
+// bucket's ARN).
+func VaultKeyPolicy(in VaultPolicyInput, vaultAccount, region string) (iampolicy.Document, error) {
+	if err := checkVaultClusters(in); err != nil {
+		return iampolicy.Document{}, err
+	}
+	if !accountID.MatchString(vaultAccount) || region == "" {
+		return iampolicy.Document{}, fmt.Errorf("vault key policy: the vault's account %q must be a 12-digit account ID and its region set", vaultAccount)
+	}
+	bucketARN := s3BucketARN(in.Partition, in.Bucket)
+	statements := []iampolicy.Statement{{
+		Sid:       "VaultAccountIamPolicies",
+		Effect:    iampolicy.Allow,
+		Principal: &iampolicy.Principal{AWS: iampolicy.Values{fmt.Sprintf("arn:%s:iam::%s:root", in.Partition, vaultAccount)}},
+		Action:    iampolicy.Values{"kms:*"},
+		Resource:  iampolicy.Values{"*"},
+	}}
+	for _, name := range slices.Sorted(maps.Keys(in.Clusters)) {
+		c := in.Clusters[name]
+		statements = append(statements, iampolicy.Statement{
+			Sid:       "Cluster" + sidSuffix(name) + "UsesKeyThroughS3",
+			Effect:    iampolicy.Allow,
+			Principal: &iampolicy.Principal{AWS: iampolicy.Values{fmt.Sprintf("arn:%s:iam::%s:root", in.Partition, c.Account)}},
+			Action:    iampolicy.Values{"kms:GenerateDataKey", "kms:Decrypt"},
+			Resource:  iampolicy.Values{"*"},
+			Condition: iampolicy.Condition{
+				"ArnLike":      {"aws:PrincipalArn": {c.RoleArnPattern}},
+				"StringEquals": {"kms:ViaService": {"s3." + region + "." + dnsSuffix(in.Partition)}},
+				"StringLike":   {"kms:EncryptionContext:aws:s3:arn": {bucketARN, s3ObjectsARN(in.Partition, in.Bucket, c.Prefix)}},
+			},
+		})
+	}
+	doc := iampolicy.New(statements...)
+	return doc, doc.Validate()
+}

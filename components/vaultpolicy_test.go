@@ -89,3 +89,26 @@ func TestVaultBucketPolicyErrors(t *testing.T) {
 		t.Errorf("clusters/a and clusters/ab: %v", err)
 	}
 }
+
+// TestVaultKeyPolicy pins the vault key's policy (golden file): only the
+// vault account manages the key; clusters use it only through S3 in the
+// vault's region, for the vault bucket.
+func TestVaultKeyPolicy(t *testing.T) {
+	doc, err := VaultKeyPolicy(vaultExample, "999999999999", "eu-central-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	compact, err := doc.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, filepath.Join("testdata", "documents", "vault", "key-policy.json"), indentJSON(t, compact))
+	for _, st := range doc.Statement[1:] {
+		if strings.Join(st.Action, " ") != "kms:GenerateDataKey kms:Decrypt" || st.Condition["StringEquals"]["kms:ViaService"][0] != "s3.eu-central-1.amazonaws.com" {
+			t.Errorf("cluster statement %s: actions %v, conditions %v", st.Sid, st.Action, st.Condition)
+		}
+	}
+	if _, err := VaultKeyPolicy(vaultExample, "9999", "eu-central-1"); err == nil || !strings.Contains(err.Error(), `vault key policy: the vault's account "9999" must be a 12-digit account ID`) {
+		t.Errorf("bad vault account: %v", err)
+	}
+}
