@@ -308,6 +308,9 @@ func promDuration(d time.Duration) string {
 // Prometheus label names (https://prometheus.io/docs/concepts/data_model/).
 var promLabelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
+// An http(s) URL without a fragment (the alert's section is appended).
+var runbookURL = regexp.MustCompile(`^https?://[^\s#]+$`)
+
 // Kubernetes label keys ([prefix/]name) and values.
 var (
 	k8sLabelName  = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`)
@@ -354,7 +357,7 @@ func (s *settings) checkAlerts() error {
 			return fmt.Errorf("alerts.resourceLabels.%s %q is not a Kubernetes label value: use at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit", k, a.ResourceLabels[k])
 		}
 	}
-	if a.RunbookBaseUrl != "" && !regexp.MustCompile(`^https?://[^\s#]+$`).MatchString(a.RunbookBaseUrl) {
+	if a.RunbookBaseUrl != "" && !runbookURL.MatchString(a.RunbookBaseUrl) {
 		return fmt.Errorf("alerts.runbookBaseUrl %q is not an http(s) URL without a fragment: use the URL of docs/troubleshooting.md, e.g. %s", a.RunbookBaseUrl, DefaultRunbookBaseURL)
 	}
 	if a.OverdueMargin != "" {
@@ -438,25 +441,4 @@ func stringMap(m map[string]string) map[string]interface{} {
 		out[k] = v
 	}
 	return out
-}
-
-// chartFullname is the chart's velero.fullname (_helpers.tpl): the
-// fullnameOverride, or the release name when it contains the chart's name
-// (nameOverride or "velero"), or "<release>-<name>", cut to 63 characters.
-func chartFullname(release string, overrides map[string]interface{}) string {
-	trim := func(s string) string {
-		if len(s) > 63 {
-			s = s[:63]
-		}
-		return strings.TrimSuffix(s, "-")
-	}
-	if f, _ := overrides["fullnameOverride"].(string); f != "" {
-		return trim(f)
-	}
-	name, _ := overrides["nameOverride"].(string)
-	name = cmp.Or(name, "velero")
-	if strings.Contains(release, name) {
-		return trim(release)
-	}
-	return trim(release + "-" + name)
 }

@@ -52,26 +52,6 @@ func TestPromDuration(t *testing.T) {
 	}
 }
 
-func TestChartFullname(t *testing.T) {
-	cases := []struct {
-		release   string
-		overrides map[string]interface{}
-		want      string
-	}{
-		{"velero", nil, "velero"},
-		{"backup", nil, "backup-velero"},
-		{"prod-velero", nil, "prod-velero"},
-		{"backup", map[string]interface{}{"nameOverride": "vel"}, "backup-vel"},
-		{"velero", map[string]interface{}{"fullnameOverride": "dr"}, "dr"},
-		{strings.Repeat("a", 53), map[string]interface{}{"nameOverride": "velero-for-this-one"}, strings.Repeat("a", 53) + "-velero-fo"},
-	}
-	for _, c := range cases {
-		if got := chartFullname(c.release, c.overrides); got != c.want {
-			t.Errorf("chartFullname(%q, %v) = %q, want %q", c.release, c.overrides, got, c.want)
-		}
-	}
-}
-
 // alertsExample is the input of the golden rule file that promtool tests
 // (testdata/alerts/tests.yaml).
 var alertsExample = AlertsInput{

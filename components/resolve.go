@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/velero-irsa/velero-irsa/components/existing"
 	"github.com/velero-irsa/velero-irsa/components/internal/iampolicy"
 )
 
@@ -117,7 +118,7 @@ func resolve(s settings, in inputs) (resolved, error) {
 	}
 	if s.alerts != nil {
 		rules, err := AlertRules(AlertsInput{
-			Namespace: s.namespace, Fullname: chartFullname(s.releaseName, s.overrides),
+			Namespace: s.namespace, Fullname: existing.ChartFullname(s.releaseName, s.overrides),
 			Schedules: s.schedules, NodeAgent: s.nodeAgent, Alerts: *s.alerts,
 		})
 		if err != nil {

@@ -333,7 +333,7 @@ func scheduleProblems(inst Installation, w Want) []string {
 	for _, key := range sortedKeys(values) {
 		live, err := liveSchedule(values[key])
 		if err != nil {
-			out = append(out, fmt.Sprintf("Schedule %s-%s (the release's schedules.%s) %v: this stack cannot describe it; recreate it outside the chart (`velero schedule create`) before adopting.", chartFullname(inst.Release.Name, inst.Release.Values), key, key, err))
+			out = append(out, fmt.Sprintf("Schedule %s-%s (the release's schedules.%s) %v: this stack cannot describe it; recreate it outside the chart (`velero schedule create`) before adopting.", ChartFullname(inst.Release.Name, inst.Release.Values), key, key, err))
 			continue
 		}
 		if live.disabled {

@@ -292,3 +292,24 @@ func TestScrubValues(t *testing.T) {
 		t.Error("ScrubValues changed its input")
 	}
 }
+
+// TestChartFullname: the names the chart gives its objects and Schedules.
+func TestChartFullname(t *testing.T) {
+	cases := []struct {
+		release   string
+		overrides map[string]interface{}
+		want      string
+	}{
+		{"velero", nil, "velero"},
+		{"backup", nil, "backup-velero"},
+		{"prod-velero", nil, "prod-velero"},
+		{"backup", map[string]interface{}{"nameOverride": "vel"}, "backup-vel"},
+		{"velero", map[string]interface{}{"fullnameOverride": "dr"}, "dr"},
+		{strings.Repeat("a", 53), map[string]interface{}{"nameOverride": "velero-for-this-one"}, strings.Repeat("a", 53) + "-velero-fo"},
+	}
+	for _, c := range cases {
+		if got := ChartFullname(c.release, c.overrides); got != c.want {
+			t.Errorf("ChartFullname(%q, %v) = %q, want %q", c.release, c.overrides, got, c.want)
+		}
+	}
+}

@@ -366,17 +366,18 @@ func releaseScheduleKeys(inst *Installation) map[string]string {
 		return out
 	}
 	schedules, _ := inst.Release.Values["schedules"].(map[string]interface{})
-	full := chartFullname(inst.Release.Name, inst.Release.Values)
+	full := ChartFullname(inst.Release.Name, inst.Release.Values)
 	for key := range schedules {
 		out[full+"-"+key] = key
 	}
 	return out
 }
 
-// chartFullname is the velero chart's "velero.fullname": fullnameOverride,
-// else the release name when it contains the chart's name (or
-// nameOverride), else "<release>-<name>"; at most 63 characters.
-func chartFullname(release string, values map[string]interface{}) string {
+// ChartFullname is the velero chart's "velero.fullname" (_helpers.tpl) for
+// a release and its values: fullnameOverride, else the release name when it
+// contains the chart's name (or nameOverride), else "<release>-<name>"; at
+// most 63 characters. The chart names its Schedules "<fullname>-<key>".
+func ChartFullname(release string, values map[string]interface{}) string {
 	trunc := func(s string) string {
 		if len(s) > 63 {
 			s = s[:63]
