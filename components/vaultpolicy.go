@@ -15,15 +15,28 @@ import (
 // the prefix it writes under.
 type VaultCluster struct {
 	// Account is the cluster's 12-digit AWS account ID.
-	Account string
+	Account string `pulumi:"account"`
 	// RoleArnPattern matches the cluster's Velero role ARN, e.g.
 	// arn:aws:iam::111122223333:role/velero/prod-use1-velero-* (the
 	// component names roles <cluster>-velero-<suffix> under rolePath). It
 	// must name a role of Account; '*' and '?' match as in ArnLike.
-	RoleArnPattern string
+	RoleArnPattern string `pulumi:"roleArnPattern"`
 	// Prefix is where the cluster's backups go in the vault, e.g.
 	// clusters/prod-use1. It may not contain another cluster's prefix.
-	Prefix string
+	Prefix string `pulumi:"prefix"`
+}
+
+// VaultRestorer is a cluster that may read (never write or delete) other
+// clusters' backups in the vault's replica, in the replica's region: a
+// disaster-recovery cluster.
+type VaultRestorer struct {
+	// Account is the restoring cluster's 12-digit AWS account ID.
+	Account string `pulumi:"account"`
+	// RoleArnPattern matches the restoring cluster's Velero role ARN, as
+	// VaultCluster.RoleArnPattern does.
+	RoleArnPattern string `pulumi:"roleArnPattern"`
+	// Clusters names the vault's clusters whose backups it may read.
+	Clusters []string `pulumi:"clusters"`
 }
 
 // VaultPolicyInput is what the vault's bucket policy depends on.
@@ -31,6 +44,9 @@ type VaultPolicyInput struct {
 	Partition, Bucket string
 	// Clusters by name (letters and digits name the statements).
 	Clusters map[string]VaultCluster
+	// Restorers by name: who may read which clusters' backups in the
+	// replica (used by the replica's documents only).
+	Restorers map[string]VaultRestorer
 }
 
 // maxBucketPolicySize is S3's limit on a bucket policy, in bytes.
@@ -140,24 +156,61 @@ func checkVaultClusters(in VaultPolicyInput) error {
 		if err := validateSubdomain("clusters key", name); err != nil {
 			return err
 		}
-		rolePrefix := fmt.Sprintf("arn:%s:iam::%s:role/", in.Partition, c.Account)
-		switch {
-		case !accountID.MatchString(c.Account):
-			return fmt.Errorf("%s.account %q is not a 12-digit AWS account ID", field, c.Account)
-		case !strings.HasPrefix(c.RoleArnPattern, rolePrefix) || len(c.RoleArnPattern) == len(rolePrefix):
-			return fmt.Errorf("%s.roleArnPattern %q must name roles of account %s: start it with %s, e.g. %s%s-velero-*", field, c.RoleArnPattern, c.Account, rolePrefix, rolePrefix, name)
-		case c.Prefix == "":
+		if err := checkRolePattern(field, name, in.Partition, c.Account, c.RoleArnPattern); err != nil {
+			return err
+		}
+		if c.Prefix == "" {
 			return fmt.Errorf("%s.prefix is empty: each cluster writes under a prefix of its own, e.g. clusters/%s", field, name)
 		}
 		if err := validatePrefix(field+".prefix", c.Prefix); err != nil {
 			return err
 		}
 	}
+	if err := checkVaultRestorers(in); err != nil {
+		return err
+	}
 	for i, a := range names {
 		for _, b := range names[i+1:] {
 			pa, pb := in.Clusters[a].Prefix+"/", in.Clusters[b].Prefix+"/"
 			if strings.HasPrefix(pa, pb) || strings.HasPrefix(pb, pa) {
 				return fmt.Errorf("clusters %s and %s have prefixes %q and %q, one inside the other: one cluster would reach the other's backups; give each a prefix of its own", a, b, in.Clusters[a].Prefix, in.Clusters[b].Prefix)
+			}
+		}
+	}
+	return nil
+}
+
+// checkRolePattern refuses a role ARN pattern that could match roles of
+// another account (or every role of the account).
+func checkRolePattern(field, name, partition, account, pattern string) error {
+	rolePrefix := fmt.Sprintf("arn:%s:iam::%s:role/", partition, account)
+	switch {
+	case !accountID.MatchString(account):
+		return fmt.Errorf("%s.account %q is not a 12-digit AWS account ID", field, account)
+	case !strings.HasPrefix(pattern, rolePrefix) || len(pattern) == len(rolePrefix) || pattern == rolePrefix+"*":
+		return fmt.Errorf("%s.roleArnPattern %q must name roles of account %s: start it with %s, e.g. %s%s-velero-*", field, pattern, account, rolePrefix, rolePrefix, name)
+	}
+	return nil
+}
+
+// checkVaultRestorers refuses a restorer that names no cluster, or one the
+// vault does not take backups from.
+func checkVaultRestorers(in VaultPolicyInput) error {
+	for _, name := range slices.Sorted(maps.Keys(in.Restorers)) {
+		r := in.Restorers[name]
+		field := "restorers." + name
+		if err := validateSubdomain("restorers key", name); err != nil {
+			return err
+		}
+		if err := checkRolePattern(field, name, in.Partition, r.Account, r.RoleArnPattern); err != nil {
+			return err
+		}
+		if len(r.Clusters) == 0 {
+			return fmt.Errorf("%s.clusters is empty: name the clusters whose backups %s may restore, e.g. [%s]", field, name, strings.Join(slices.Sorted(maps.Keys(in.Clusters)), ", "))
+		}
+		for _, c := range r.Clusters {
+			if _, ok := in.Clusters[c]; !ok {
+				return fmt.Errorf("%s.clusters names %q, which is not one of the vault's clusters (%s)", field, c, strings.Join(slices.Sorted(maps.Keys(in.Clusters)), ", "))
 			}
 		}
 	}
@@ -185,13 +238,7 @@ func VaultKeyPolicy(in VaultPolicyInput, vaultAccount, region string) (iampolicy
 		return iampolicy.Document{}, fmt.Errorf("vault key policy: the vault's account %q must be a 12-digit account ID and its region set", vaultAccount)
 	}
 	bucketARN := s3BucketARN(in.Partition, in.Bucket)
-	statements := []iampolicy.Statement{{
-		Sid:       "VaultAccountIamPolicies",
-		Effect:    iampolicy.Allow,
-		Principal: &iampolicy.Principal{AWS: iampolicy.Values{fmt.Sprintf("arn:%s:iam::%s:root", in.Partition, vaultAccount)}},
-		Action:    iampolicy.Values{"kms:*"},
-		Resource:  iampolicy.Values{"*"},
-	}}
+	statements := []iampolicy.Statement{vaultAccountKeyStatement(in.Partition, vaultAccount)}
 	for _, name := range slices.Sorted(maps.Keys(in.Clusters)) {
 		c := in.Clusters[name]
 		statements = append(statements, iampolicy.Statement{

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/velero-irsa/velero-irsa/components/internal/iampolicy"
 )
 
 // vaultExample is a vault taking backups from two clusters in two
@@ -13,6 +15,9 @@ var vaultExample = VaultPolicyInput{
 	Clusters: map[string]VaultCluster{
 		"prod-use1":    {Account: "111122223333", RoleArnPattern: "arn:aws:iam::111122223333:role/velero/prod-use1-velero-*", Prefix: "clusters/prod-use1"},
 		"staging-euc1": {Account: "444455556666", RoleArnPattern: "arn:aws:iam::444455556666:role/staging-euc1-velero-*", Prefix: "clusters/staging-euc1"},
+	},
+	Restorers: map[string]VaultRestorer{
+		"dr-usw2": {Account: "777788889999", RoleArnPattern: "arn:aws:iam::777788889999:role/dr-usw2-velero-*", Clusters: []string{"prod-use1"}},
 	},
 }
 
@@ -66,6 +71,18 @@ func TestVaultBucketPolicyErrors(t *testing.T) {
 				"b": {Account: "111122223333", RoleArnPattern: "arn:aws:iam::111122223333:role/b-*", Prefix: "clusters/a/b"},
 			}
 		}, `clusters a and b have prefixes "clusters/a" and "clusters/a/b", one inside the other`},
+		{"every role of the account", func(in *VaultPolicyInput) {
+			in.Clusters = map[string]VaultCluster{"a": {Account: "111122223333", RoleArnPattern: "arn:aws:iam::111122223333:role/*", Prefix: "clusters/a"}}
+		}, `clusters.a.roleArnPattern "arn:aws:iam::111122223333:role/*" must name roles of account 111122223333`},
+		{"restorer of no cluster", func(in *VaultPolicyInput) {
+			in.Restorers = map[string]VaultRestorer{"dr": {Account: "777788889999", RoleArnPattern: "arn:aws:iam::777788889999:role/dr-velero-*"}}
+		}, `restorers.dr.clusters is empty: name the clusters whose backups dr may restore, e.g. [prod-use1, staging-euc1]`},
+		{"restorer of an unknown cluster", func(in *VaultPolicyInput) {
+			in.Restorers = map[string]VaultRestorer{"dr": {Account: "777788889999", RoleArnPattern: "arn:aws:iam::777788889999:role/dr-velero-*", Clusters: []string{"prod-euw1"}}}
+		}, `restorers.dr.clusters names "prod-euw1", which is not one of the vault's clusters (prod-use1, staging-euc1)`},
+		{"restorer pattern of another account", func(in *VaultPolicyInput) {
+			in.Restorers = map[string]VaultRestorer{"dr": {Account: "777788889999", RoleArnPattern: "arn:aws:iam::111122223333:role/dr-*", Clusters: []string{"prod-use1"}}}
+		}, `restorers.dr.roleArnPattern "arn:aws:iam::111122223333:role/dr-*" must name roles of account 777788889999`},
 		{"bad prefix", func(in *VaultPolicyInput) {
 			in.Clusters = map[string]VaultCluster{"a": {Account: "111122223333", RoleArnPattern: "arn:aws:iam::111122223333:role/a-*", Prefix: "clusters/*"}}
 		}, `clusters.a.prefix "clusters/*" has segment "*"`},
@@ -73,6 +90,7 @@ func TestVaultBucketPolicyErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			in := vaultExample
+			in.Restorers = nil // the restorer cases set their own
 			c.mutate(&in)
 			if _, err := VaultBucketPolicy(in); err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want %q", err, c.want)
@@ -81,6 +99,7 @@ func TestVaultBucketPolicyErrors(t *testing.T) {
 	}
 	// Sibling prefixes that share leading characters are apart.
 	in := vaultExample
+	in.Restorers = nil
 	in.Clusters = map[string]VaultCluster{
 		"a":  {Account: "111122223333", RoleArnPattern: "arn:aws:iam::111122223333:role/a-*", Prefix: "clusters/a"},
 		"ab": {Account: "111122223333", RoleArnPattern: "arn:aws:iam::111122223333:role/ab-*", Prefix: "clusters/ab"},
@@ -110,5 +129,52 @@ func TestVaultKeyPolicy(t *testing.T) {
 	}
 	if _, err := VaultKeyPolicy(vaultExample, "9999", "eu-central-1"); err == nil || !strings.Contains(err.Error(), `vault key policy: the vault's account "9999" must be a 12-digit account ID`) {
 		t.Errorf("bad vault account: %v", err)
+	}
+}
+
+// TestVaultReplicaPolicies pins the replica bucket's and key's policies
+// (golden files): a restorer reads only the prefixes of the clusters it
+// is granted; nobody but replication writes.
+func TestVaultReplicaPolicies(t *testing.T) {
+	in := vaultExample
+	in.Bucket = "acme-velero-vault-usw2"
+	bucketPolicy, err := VaultReplicaBucketPolicy(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPolicy, err := VaultReplicaKeyPolicy(in, "999999999999", "us-west-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, doc := range map[string]iampolicy.Document{"replica-bucket-policy.json": bucketPolicy, "replica-key-policy.json": keyPolicy} {
+		compact, err := doc.JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGolden(t, filepath.Join("testdata", "documents", "vault", file), indentJSON(t, compact))
+	}
+	for _, st := range bucketPolicy.Statement {
+		if st.Effect != "Allow" {
+			continue
+		}
+		if got := strings.Join(st.Action, " "); got != "s3:GetObject" && got != "s3:ListBucket" {
+			t.Errorf("statement %s allows %s in the replica", st.Sid, got)
+		}
+		if r := strings.Join(st.Resource, " "); strings.Contains(r, "staging-euc1") {
+			t.Errorf("statement %s reaches staging-euc1, which dr-usw2 is not granted: %s", st.Sid, r)
+		}
+	}
+	deny := bucketPolicy.Statement[len(bucketPolicy.Statement)-1]
+	if got := strings.Join(deny.Condition["ArnLike"]["aws:PrincipalArn"], " "); got != "arn:aws:iam::111122223333:role/velero/prod-use1-velero-* arn:aws:iam::444455556666:role/staging-euc1-velero-* arn:aws:iam::777788889999:role/dr-usw2-velero-*" {
+		t.Errorf("the replica's deny covers %s", got)
+	}
+	// Without restorers the replica admits no cluster role at all.
+	in.Restorers = nil
+	none, err := VaultReplicaBucketPolicy(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(none.Statement) != 2 || none.Statement[0].Sid != "DenyInsecureTransport" || none.Statement[1].Effect != "Deny" {
+		t.Errorf("replica policy without restorers: %+v", none.Statement)
 	}
 }
