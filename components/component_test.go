@@ -273,7 +273,7 @@ func TestComponentManagedBucket(t *testing.T) {
 	want := map[string]map[string]interface{}{
 		"aws:s3/bucketV2:BucketV2": {"bucket": testBucket, "forceDestroy": false, "objectLockEnabled": true},
 		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": {
-			"bucket": "velero-bucket-id", "blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true,
+			"bucket": testBucket, "blockPublicAcls": true, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true,
 		},
 		"aws:s3/bucketOwnershipControls:BucketOwnershipControls": {"rule": map[string]interface{}{"objectOwnership": "BucketOwnerEnforced"}},
 		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {"rules": []interface{}{map[string]interface{}{

@@ -3,7 +3,6 @@ package components
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -137,8 +136,6 @@ func VaultBucketPolicy(in VaultPolicyInput) (iampolicy.Document, error) {
 	return doc, nil
 }
 
-var accountID = regexp.MustCompile(`^[0-9]{12}$`)
-
 // checkVaultClusters refuses a cluster whose role pattern could match
 // another account's roles, and prefixes that contain one another (one
 // cluster would reach the other's backups).
@@ -185,7 +182,7 @@ func checkVaultClusters(in VaultPolicyInput) error {
 func checkRolePattern(field, name, partition, account, pattern string) error {
 	rolePrefix := fmt.Sprintf("arn:%s:iam::%s:role/", partition, account)
 	switch {
-	case !accountID.MatchString(account):
+	case !accountPattern.MatchString(account):
 		return fmt.Errorf("%s.account %q is not a 12-digit AWS account ID", field, account)
 	case !strings.HasPrefix(pattern, rolePrefix) || len(pattern) == len(rolePrefix) || pattern == rolePrefix+"*":
 		return fmt.Errorf("%s.roleArnPattern %q must name roles of account %s: start it with %s, e.g. %s%s-velero-*", field, pattern, account, rolePrefix, rolePrefix, name)
@@ -234,7 +231,7 @@ func VaultKeyPolicy(in VaultPolicyInput, vaultAccount, region string) (iampolicy
 	if err := checkVaultClusters(in); err != nil {
 		return iampolicy.Document{}, err
 	}
-	if !accountID.MatchString(vaultAccount) || region == "" {
+	if !accountPattern.MatchString(vaultAccount) || region == "" {
 		return iampolicy.Document{}, fmt.Errorf("vault key policy: the vault's account %q must be a 12-digit account ID and its region set", vaultAccount)
 	}
 	bucketARN := s3BucketARN(in.Partition, in.Bucket)

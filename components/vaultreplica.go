@@ -105,7 +105,7 @@ func VaultReplicaKeyPolicy(in VaultPolicyInput, vaultAccount, region string) (ia
 	if err := checkVaultClusters(in); err != nil {
 		return iampolicy.Document{}, err
 	}
-	if !accountID.MatchString(vaultAccount) || region == "" {
+	if !accountPattern.MatchString(vaultAccount) || region == "" {
 		return iampolicy.Document{}, fmt.Errorf("vault replica key policy: the vault's account %q must be a 12-digit account ID and its region set", vaultAccount)
 	}
 	bucketARN := s3BucketARN(in.Partition, in.Bucket)

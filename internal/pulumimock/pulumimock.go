@@ -50,6 +50,10 @@ type Invoke struct {
 // and invoke. OnInvoke answers invokes; without it every invoke fails.
 type Recorder struct {
 	OnInvoke func(token string, args resource.PropertyMap) (resource.PropertyMap, error)
+	// OnProviderInvoke, when set, answers invokes instead of OnInvoke and
+	// sees which provider each is sent to; ProviderRegion reads that
+	// provider's region.
+	OnProviderInvoke func(inv Invoke) (resource.PropertyMap, error)
 	// ExtraOutputs adds outputs to every resource of a type token, for
 	// outputs the inputs do not echo (a remote component's state, say),
 	// or replaces the ones the recorder computes (a Backup's status as a
@@ -94,6 +98,12 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		partition, account := trustOwner(args.Inputs)
 		outputs["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:%s:iam::%s:role%s%s",
 			partition, account, pathOf(args.Inputs), name))
+	case "aws:kms/key:Key":
+		// A key ARN names the region of the provider that made it.
+		outputs["arn"] = resource.NewStringProperty(fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", r.ProviderRegion(args.Provider), Account, id))
+	case "aws:s3/bucketV2:BucketV2":
+		id = str(args.Inputs, "bucket")
+		outputs["arn"] = resource.NewStringProperty("arn:aws:s3:::" + id)
 	case "aws:iam/rolePolicy:RolePolicy":
 		id = str(args.Inputs, "role") + ":" + str(args.Inputs, "name")
 	case "kubernetes:velero.io/v1:BackupStorageLocation":
@@ -124,6 +134,21 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	return id, outputs, nil
 }
 
+// ProviderRegion is the region input of the aws provider a reference
+// ("<provider URN>::<provider ID>") names, "" if none was registered.
+func (r *Recorder) ProviderRegion(ref string) string {
+	urn := ref
+	if i := strings.LastIndex(ref, "::"); i >= 0 {
+		urn = ref[:i]
+	}
+	for _, res := range r.Resources() {
+		if res.Type == "pulumi:providers:aws" && strings.HasSuffix(urn, "::"+res.Name) {
+			return str(res.Inputs, "region")
+		}
+	}
+	return ""
+}
+
 // autoname names a Kubernetes object registered without metadata.name as
 // pulumi-kubernetes does, "<resource name>-<8 random characters>"; here the
 // characters are always 0a1b2c3d. A Helm release has no metadata.
@@ -148,6 +173,9 @@ func (r *Recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) 
 	r.mu.Lock()
 	r.invokes = append(r.invokes, Invoke{Token: args.Token, Args: args.Args, Provider: args.Provider})
 	r.mu.Unlock()
+	if r.OnProviderInvoke != nil {
+		return r.OnProviderInvoke(Invoke{Token: args.Token, Args: args.Args, Provider: args.Provider})
+	}
 	if r.OnInvoke == nil {
 		return nil, fmt.Errorf("unexpected invoke %s", args.Token)
 	}
