@@ -15,8 +15,19 @@ func main() {
 
 // program loads the stack's config, resolves its cluster, builds providers
 // for exactly that cluster and account, installs Velero and exports the
-// role ARN and the other names.
+// role ARN and the other names; or, in a vault stack (config vault),
+// creates the backup vault and exports where clusters write and restore.
 func program(ctx *pulumi.Context) error {
+	if isVaultStack(ctx) {
+		outputs, err := deployVault(ctx)
+		if err != nil {
+			return err
+		}
+		for name, value := range outputs {
+			ctx.Export(name, value)
+		}
+		return nil
+	}
 	outputs, err := deploy(ctx)
 	if err != nil {
 		return err

@@ -12,19 +12,25 @@ import (
 // newAWSProvider is the explicit AWS provider for the stack's region, and
 // for the role or profile given for multi-account setups.
 func newAWSProvider(ctx *pulumi.Context, c stackConfig) (*aws.Provider, error) {
-	args := &aws.ProviderArgs{Region: pulumi.String(c.Region)}
-	if c.AwsProfile != "" {
-		args.Profile = pulumi.String(c.AwsProfile)
+	return awsProvider(ctx, "aws", c.Region, c.AwsProfile, c.AssumeRoleArn)
+}
+
+// awsProvider is an explicit AWS provider named name for one region, with
+// the stack's profile or role.
+func awsProvider(ctx *pulumi.Context, name, region, profile, assumeRoleArn string) (*aws.Provider, error) {
+	args := &aws.ProviderArgs{Region: pulumi.String(region)}
+	if profile != "" {
+		args.Profile = pulumi.String(profile)
 	}
-	if c.AssumeRoleArn != "" {
+	if assumeRoleArn != "" {
 		args.AssumeRole = &aws.ProviderAssumeRoleArgs{
-			RoleArn:     pulumi.String(c.AssumeRoleArn),
+			RoleArn:     pulumi.String(assumeRoleArn),
 			SessionName: pulumi.String("velero-irsa-" + ctx.Stack()),
 		}
 	}
-	p, err := aws.NewProvider(ctx, "aws", args)
+	p, err := aws.NewProvider(ctx, name, args)
 	if err != nil {
-		return nil, fmt.Errorf("creating AWS provider: %w", err)
+		return nil, fmt.Errorf("creating AWS provider for %s: %w", region, err)
 	}
 	return p, nil
 }
