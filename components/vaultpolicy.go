@@ -114,11 +114,7 @@ func VaultBucketPolicy(in VaultPolicyInput) (iampolicy.Document, error) {
 		Sid:       "DenyClusterRolesVersionDeletionAndLockChanges",
 		Effect:    iampolicy.Deny,
 		Principal: &iampolicy.Principal{AWS: iampolicy.Values{"*"}},
-		Action: iampolicy.Values{
-			"s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
-			"s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration",
-			"s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
-		},
+		Action:    vaultLockActions,
 		Resource:  iampolicy.Values{bucketARN, bucketARN + "/*"},
 		Condition: iampolicy.Condition{"ArnLike": {"aws:PrincipalArn": patterns}},
 	})

@@ -157,16 +157,27 @@ func TestVaultReplicaPolicies(t *testing.T) {
 		if st.Effect != "Allow" {
 			continue
 		}
-		if got := strings.Join(st.Action, " "); got != "s3:GetObject" && got != "s3:ListBucket" {
+		resources := strings.Join(st.Resource, " ")
+		switch got := strings.Join(st.Action, " "); got {
+		case "s3:GetObject", "s3:ListBucket":
+		case "s3:PutObject s3:AbortMultipartUpload":
+			// Only the restore records Velero writes beside a backup.
+			if resources != "arn:aws:s3:::acme-velero-vault-usw2/clusters/prod-use1/restores/*" {
+				t.Errorf("statement %s writes %s", st.Sid, resources)
+			}
+		default:
 			t.Errorf("statement %s allows %s in the replica", st.Sid, got)
 		}
-		if r := strings.Join(st.Resource, " "); strings.Contains(r, "staging-euc1") {
-			t.Errorf("statement %s reaches staging-euc1, which dr-usw2 is not granted: %s", st.Sid, r)
+		if strings.Contains(resources, "staging-euc1") {
+			t.Errorf("statement %s reaches staging-euc1, which dr-usw2 is not granted: %s", st.Sid, resources)
 		}
 	}
-	deny := bucketPolicy.Statement[len(bucketPolicy.Statement)-1]
-	if got := strings.Join(deny.Condition["ArnLike"]["aws:PrincipalArn"], " "); got != "arn:aws:iam::111122223333:role/velero/prod-use1-velero-* arn:aws:iam::444455556666:role/staging-euc1-velero-* arn:aws:iam::777788889999:role/dr-usw2-velero-*" {
-		t.Errorf("the replica's deny covers %s", got)
+	writes, deletes := bucketPolicy.Statement[len(bucketPolicy.Statement)-2], bucketPolicy.Statement[len(bucketPolicy.Statement)-1]
+	if got := strings.Join(writes.Condition["ArnLike"]["aws:PrincipalArn"], " "); writes.Sid != "DenyClusterRolesWrites" || got != "arn:aws:iam::111122223333:role/velero/prod-use1-velero-* arn:aws:iam::444455556666:role/staging-euc1-velero-*" {
+		t.Errorf("the replica's write deny %s covers %s", writes.Sid, got)
+	}
+	if got := strings.Join(deletes.Condition["ArnLike"]["aws:PrincipalArn"], " "); got != "arn:aws:iam::111122223333:role/velero/prod-use1-velero-* arn:aws:iam::444455556666:role/staging-euc1-velero-* arn:aws:iam::777788889999:role/dr-usw2-velero-*" {
+		t.Errorf("the replica's delete deny covers %s", got)
 	}
 	// Without restorers the replica admits no cluster role at all.
 	in.Restorers = nil
@@ -174,7 +185,20 @@ func TestVaultReplicaPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(none.Statement) != 2 || none.Statement[0].Sid != "DenyInsecureTransport" || none.Statement[1].Effect != "Deny" {
-		t.Errorf("replica policy without restorers: %+v", none.Statement)
+	for _, st := range none.Statement {
+		if st.Effect != "Deny" {
+			t.Errorf("replica policy without restorers allows %s", st.Sid)
+		}
+	}
+	// A cluster that is also a restorer may write its restore records.
+	in.Restorers = map[string]VaultRestorer{"prod-use1": {Account: "111122223333", RoleArnPattern: in.Clusters["prod-use1"].RoleArnPattern, Clusters: []string{"staging-euc1"}}}
+	both, err := VaultReplicaBucketPolicy(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range both.Statement {
+		if st.Sid == "DenyClusterRolesWrites" && strings.Contains(strings.Join(st.Condition["ArnLike"]["aws:PrincipalArn"], " "), "prod-use1") {
+			t.Errorf("the write deny covers prod-use1, which restores: %v", st.Condition)
+		}
 	}
 }

@@ -8,27 +8,27 @@ import (
 	"github.com/velero-irsa/velero-irsa/components/internal/iampolicy"
 )
 
-// vaultReplicaDenied is what no cluster or restorer role may do in
-// the vault's replica: write, delete (a delete marker would hide a backup
-// from a restore there), delete a version, change or bypass a retention or
-// legal hold, or change versioning, the lock, the lifecycle or the
-// replication. The replication role writes replicas with
-// s3:ReplicateObject, which is not among these.
-var vaultReplicaDenied = iampolicy.Values{
-	"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion",
-	"s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention",
-	"s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning",
-	"s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration",
+// vaultLockActions are what no cluster or restorer role may do in either
+// of the vault's buckets: delete a version, change or bypass a retention
+// or legal hold, or change versioning, the lock, the lifecycle or the
+// replication.
+var vaultLockActions = iampolicy.Values{
+	"s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
+	"s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration",
+	"s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration",
 }
 
 // VaultReplicaBucketPolicy is the policy of the vault's replica bucket (in
 // the vault's account and second region): no request without TLS; each
 // restorer's Velero role may read, and list, only the prefixes of the
-// clusters it is granted, granted through its account and narrowed to its
-// role pattern as in VaultBucketPolicy; and no cluster or restorer role may
-// write, delete or change a lock there, whatever its own policies say.
-// Backups reach the replica only through replication. Bucket is the
-// replica's name.
+// clusters it is granted, and write only the restore records Velero keeps
+// beside them (<prefix>/restores/: a restore whose log cannot be uploaded
+// ends PartiallyFailed, restore_controller.go in Velero 1.18.3), granted
+// through its account and narrowed to its role pattern as in
+// VaultBucketPolicy; no cluster or restorer role may delete an object, a
+// version or a delete marker's target, or change a lock there; and a
+// cluster that is not also a restorer may not write there at all. Backups
+// reach the replica only through replication. Bucket is the replica's name.
 func VaultReplicaBucketPolicy(in VaultPolicyInput) (iampolicy.Document, error) {
 	if err := checkVaultClusters(in); err != nil {
 		return iampolicy.Document{}, err
@@ -36,52 +36,63 @@ func VaultReplicaBucketPolicy(in VaultPolicyInput) (iampolicy.Document, error) {
 	partition := in.Partition
 	bucketARN := s3BucketARN(partition, in.Bucket)
 	statements := []iampolicy.Statement{BucketTLSPolicy(partition, in.Bucket).Statement[0]}
-	var patterns iampolicy.Values
-	for _, name := range slices.Sorted(maps.Keys(in.Clusters)) {
-		patterns = append(patterns, in.Clusters[name].RoleArnPattern)
-	}
+	var restorerPatterns, writerPatterns iampolicy.Values
 	for _, name := range slices.Sorted(maps.Keys(in.Restorers)) {
 		r := in.Restorers[name]
-		if !slices.Contains(patterns, r.RoleArnPattern) {
-			patterns = append(patterns, r.RoleArnPattern)
+		if !slices.Contains(restorerPatterns, r.RoleArnPattern) {
+			restorerPatterns = append(restorerPatterns, r.RoleArnPattern)
 		}
 		principal := &iampolicy.Principal{AWS: iampolicy.Values{fmt.Sprintf("arn:%s:iam::%s:root", partition, r.Account)}}
-		var objects, listed iampolicy.Values
+		role := iampolicy.Condition{"ArnLike": {"aws:PrincipalArn": {r.RoleArnPattern}}}
+		var objects, records, listed iampolicy.Values
 		for _, c := range slices.Sorted(slices.Values(r.Clusters)) {
 			prefix := in.Clusters[c].Prefix
 			objects = append(objects, s3ObjectsARN(partition, in.Bucket, prefix))
+			records = append(records, s3ObjectsARN(partition, in.Bucket, joinPrefix(prefix, "restores")))
 			listed = append(listed, prefix+"/", prefix+"/*")
 		}
 		sid := sidSuffix(name)
 		statements = append(statements,
+			// What a ReadOnly location needs (policy.go).
 			iampolicy.Statement{
-				Sid:       "Restorer" + sid + "ReadsObjects",
-				Effect:    iampolicy.Allow,
-				Principal: principal,
-				// A ReadOnly location only reads (policy.go).
-				Action:    iampolicy.Values{"s3:GetObject"},
-				Resource:  objects,
-				Condition: iampolicy.Condition{"ArnLike": {"aws:PrincipalArn": {r.RoleArnPattern}}},
+				Sid: "Restorer" + sid + "ReadsObjects", Effect: iampolicy.Allow, Principal: principal,
+				Action: iampolicy.Values{"s3:GetObject"}, Resource: objects, Condition: role,
 			},
 			iampolicy.Statement{
-				Sid:       "Restorer" + sid + "List",
-				Effect:    iampolicy.Allow,
-				Principal: principal,
-				Action:    iampolicy.Values{"s3:ListBucket"},
-				Resource:  iampolicy.Values{bucketARN},
+				Sid: "Restorer" + sid + "WritesRestoreRecords", Effect: iampolicy.Allow, Principal: principal,
+				Action: iampolicy.Values{"s3:PutObject", "s3:AbortMultipartUpload"}, Resource: records, Condition: role,
+			},
+			iampolicy.Statement{
+				Sid: "Restorer" + sid + "List", Effect: iampolicy.Allow, Principal: principal,
+				Action: iampolicy.Values{"s3:ListBucket"}, Resource: iampolicy.Values{bucketARN},
 				Condition: iampolicy.Condition{
 					"ArnLike":    {"aws:PrincipalArn": {r.RoleArnPattern}},
 					"StringLike": {"s3:prefix": listed},
 				},
 			})
 	}
+	for _, name := range slices.Sorted(maps.Keys(in.Clusters)) {
+		if p := in.Clusters[name].RoleArnPattern; !slices.Contains(restorerPatterns, p) && !slices.Contains(writerPatterns, p) {
+			writerPatterns = append(writerPatterns, p)
+		}
+	}
+	if len(writerPatterns) > 0 {
+		statements = append(statements, iampolicy.Statement{
+			Sid:       "DenyClusterRolesWrites",
+			Effect:    iampolicy.Deny,
+			Principal: &iampolicy.Principal{AWS: iampolicy.Values{"*"}},
+			Action:    iampolicy.Values{"s3:PutObject"},
+			Resource:  iampolicy.Values{bucketARN + "/*"},
+			Condition: iampolicy.Condition{"ArnLike": {"aws:PrincipalArn": writerPatterns}},
+		})
+	}
 	statements = append(statements, iampolicy.Statement{
-		Sid:       "DenyClusterRolesWritesDeletesAndLockChanges",
+		Sid:       "DenyClusterRolesDeletesAndLockChanges",
 		Effect:    iampolicy.Deny,
 		Principal: &iampolicy.Principal{AWS: iampolicy.Values{"*"}},
-		Action:    vaultReplicaDenied,
+		Action:    append(iampolicy.Values{"s3:DeleteObject"}, vaultLockActions...),
 		Resource:  iampolicy.Values{bucketARN, bucketARN + "/*"},
-		Condition: iampolicy.Condition{"ArnLike": {"aws:PrincipalArn": patterns}},
+		Condition: iampolicy.Condition{"ArnLike": {"aws:PrincipalArn": append(writerPatterns, restorerPatterns...)}},
 	})
 	doc := iampolicy.New(statements...)
 	if err := doc.Validate(); err != nil {
@@ -99,7 +110,8 @@ func VaultReplicaBucketPolicy(in VaultPolicyInput) (iampolicy.Document, error) {
 // (in the vault's account and the replica's region): the vault account's
 // IAM policies decide within it (the replication role's policy gives it
 // kms:Encrypt and kms:Decrypt), and each restorer's role may have S3 in
-// the replica's region decrypt the replica bucket's objects, nothing else.
+// the replica's region decrypt the replica bucket's objects and generate
+// data keys for the restore records it writes there, nothing else.
 // Bucket is the replica's name. Sources as for VaultKeyPolicy.
 func VaultReplicaKeyPolicy(in VaultPolicyInput, vaultAccount, region string) (iampolicy.Document, error) {
 	if err := checkVaultClusters(in); err != nil {
@@ -117,10 +129,10 @@ func VaultReplicaKeyPolicy(in VaultPolicyInput, vaultAccount, region string) (ia
 			objects = append(objects, s3ObjectsARN(in.Partition, in.Bucket, in.Clusters[c].Prefix))
 		}
 		statements = append(statements, iampolicy.Statement{
-			Sid:       "Restorer" + sidSuffix(name) + "DecryptsThroughS3",
+			Sid:       "Restorer" + sidSuffix(name) + "UsesKeyThroughS3",
 			Effect:    iampolicy.Allow,
 			Principal: &iampolicy.Principal{AWS: iampolicy.Values{fmt.Sprintf("arn:%s:iam::%s:root", in.Partition, r.Account)}},
-			Action:    iampolicy.Values{"kms:Decrypt"},
+			Action:    iampolicy.Values{"kms:GenerateDataKey", "kms:Decrypt"},
 			Resource:  iampolicy.Values{"*"},
 			Condition: iampolicy.Condition{
 				"ArnLike":      {"aws:PrincipalArn": {r.RoleArnPattern}},
