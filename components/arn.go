@@ -85,3 +85,44 @@ func ec2VolumesARN(partition, region, account string) string {
 func ec2SnapshotsARN(partition, region string) string {
 	return fmt.Sprintf("arn:%s:ec2:%s::snapshot/*", partition, region)
 }
+
+// arnLike is IAM's ArnLike: the six colon-separated parts of pattern and
+// arn are matched part by part, '*' matching any run of characters ('/'
+// included) and '?' any one, within the part.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+func arnLike(pattern, arn string) bool {
+	pp, ap := strings.SplitN(pattern, ":", 6), strings.SplitN(arn, ":", 6)
+	if len(pp) != 6 || len(ap) != 6 {
+		return false
+	}
+	for i := range pp {
+		if !globMatch(pp[i], ap[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// globMatch matches value against pattern with '*' (any run) and '?' (any
+// one character), by the usual backtracking over the last '*'.
+func globMatch(pattern, value string) bool {
+	p, v, star, mark := 0, 0, -1, 0
+	for v < len(value) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == value[v]):
+			p, v = p+1, v+1
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, v
+			p++
+		case star >= 0:
+			p, mark = star+1, mark+1
+			v = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}

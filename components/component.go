@@ -184,12 +184,12 @@ func newPlan(ctx *pulumi.Context, name string, s settings, args *VeleroIRSAArgs,
 		account = aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, parent).AccountId()
 	}
 	plan := pulumi.All(args.ClusterName, optional(args.OidcProviderArn), optional(args.OidcIssuerUrl), args.BucketName,
-		args.Region, optional(args.BucketKmsKeyArn), optional(args.EbsKmsKeyArn), account).
+		args.Region, optional(args.BucketKmsKeyArn), optional(args.EbsKmsKeyArn), account, optional(args.BucketRegion)).
 		ApplyT(func(v []interface{}) (resolved, error) {
 			r, err := resolve(s, inputs{
 				cluster: v[0].(string), providerARN: v[1].(string), issuerURL: v[2].(string),
 				bucket: v[3].(string), region: v[4].(string), bucketKey: v[5].(string), ebsKey: v[6].(string),
-				account: v[7].(string),
+				account: v[7].(string), bucketRegion: v[8].(string),
 			})
 			if err != nil {
 				return resolved{}, fmt.Errorf("VeleroIRSA %q: %w", name, err)

@@ -29,6 +29,7 @@ type inputs struct {
 	cluster, providerARN, issuerURL, bucket, region string
 	bucketKey, ebsKey                               string
 	account                                         string // pod identity mode only
+	bucketRegion                                    string // "" for region
 }
 
 // resolve validates the Input fields against each other and against the
@@ -45,8 +46,19 @@ func resolve(s settings, in inputs) (resolved, error) {
 	if err := validateRegion("region", in.region); err != nil {
 		return resolved{}, err
 	}
+	if in.bucketRegion == "" {
+		in.bucketRegion = in.region
+	} else if err := validateRegion("bucketRegion", in.bucketRegion); err != nil {
+		return resolved{}, err
+	}
 	provider, trust, err := identity(s, in)
 	if err != nil {
+		return resolved{}, err
+	}
+	if p := regionPartition(in.bucketRegion); p != provider.Partition {
+		return resolved{}, fmt.Errorf("bucketRegion %q is in partition %q, the cluster in %q: one role cannot reach both", in.bucketRegion, p, provider.Partition)
+	}
+	if err := checkRoleArnPattern(s, provider, in); err != nil {
 		return resolved{}, err
 	}
 	if err := checkKeys(s, provider.Partition, in); err != nil {
@@ -61,7 +73,7 @@ func resolve(s settings, in inputs) (resolved, error) {
 		return resolved{}, err
 	}
 	main := storageLocation{
-		Name: s.locationName, Bucket: in.bucket, Prefix: s.prefix, Region: in.region,
+		Name: s.locationName, Bucket: in.bucket, Prefix: s.prefix, Region: in.bucketRegion,
 		KMSKeyARN: in.bucketKey, AccessMode: s.accessMode, Default: true,
 	}
 	if len(s.objectTags) > 0 {
@@ -170,7 +182,7 @@ func identity(s settings, in inputs) (oidcProvider, iampolicy.Document, error) {
 
 func checkKeys(s settings, partition string, in inputs) error {
 	if in.bucketKey != "" {
-		if err := validateKMSKeyARN("bucketKmsKeyArn", in.bucketKey, partition, in.region); err != nil {
+		if err := validateKMSKeyARN("bucketKmsKeyArn", in.bucketKey, partition, in.bucketRegion); err != nil {
 			return err
 		}
 	}
@@ -230,4 +242,34 @@ func defaultRoleNamePrefix(cluster string) string {
 		cluster = strings.TrimRight(cluster[:max], "-_")
 	}
 	return cluster + suffix
+}
+
+// roleNameExample stands for the unique suffix IAM's name prefixes get (26
+// characters: a timestamp and a counter).
+const roleNameExample = "20260101000000000000000001"
+
+// checkRoleArnPattern refuses a role whose ARN would not match
+// RoleArnPattern: the ARN the role will have (with a name prefix, any
+// suffix stands for the unique one).
+func checkRoleArnPattern(s settings, provider oidcProvider, in inputs) error {
+	if s.roleArnPattern == "" {
+		return nil
+	}
+	account := provider.Account
+	if s.mode == IdentityModePodIdentity {
+		account = in.account
+	}
+	name := s.roleName
+	switch {
+	case name != "":
+	case s.roleNamePrefix != "":
+		name = s.roleNamePrefix + roleNameExample
+	default:
+		name = defaultRoleNamePrefix(in.cluster) + roleNameExample
+	}
+	arn := fmt.Sprintf("arn:%s:iam::%s:role%s%s", provider.Partition, account, s.rolePath, name)
+	if !arnLike(s.roleArnPattern, arn) {
+		return fmt.Errorf("roleArnPattern %q does not match the role this cluster gets, %s: set roleName, roleNamePrefix or rolePath to match it, or change the pattern where it is granted (the vault's clusters)", s.roleArnPattern, arn)
+	}
+	return nil
 }

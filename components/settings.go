@@ -54,6 +54,7 @@ type settings struct {
 	timeout                          int
 	roleName, roleNamePrefix         string
 	rolePath, boundary, description  string
+	roleArnPattern                   string
 	maxSession                       int
 	tags                             map[string]string
 	nodeAgent                        bool
@@ -92,6 +93,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		roleName:        a.RoleName,
 		roleNamePrefix:  a.RoleNamePrefix,
 		rolePath:        cmp.Or(a.RolePath, DefaultRolePath),
+		roleArnPattern:  a.RoleArnPattern,
 		boundary:        a.RolePermissionsBoundaryArn,
 		description:     a.RoleDescription,
 		maxSession:      DefaultMaxSessionDuration,
@@ -250,6 +252,9 @@ func (s *settings) checkRole() error {
 		return fmt.Errorf("roleMaxSessionDurationSeconds %d is out of IAM's range: use 3600–43200", s.maxSession)
 	case len(s.description) > 1000:
 		return fmt.Errorf("roleDescription is %d characters; IAM allows at most 1000", len(s.description))
+	}
+	if p := strings.SplitN(s.roleArnPattern, ":", 6); s.roleArnPattern != "" && (len(p) != 6 || p[0] != "arn" || p[2] != "iam" || !strings.HasPrefix(p[5], "role/")) {
+		return fmt.Errorf("roleArnPattern %q is not an IAM role ARN pattern: use arn:<partition>:iam::<account>:role/<path and name, with * and ?>", s.roleArnPattern)
 	}
 	if s.boundary != "" {
 		parts := strings.SplitN(s.boundary, ":", 6)

@@ -35,6 +35,17 @@ type VeleroIRSAArgs struct {
 	// e.g. eu-central-1. Required. It must belong to the OIDC provider's
 	// partition.
 	Region pulumi.StringInput `pulumi:"region"`
+	// BucketRegion is BucketName's region when it is not Region: a backup
+	// vault in another region, say. Default: Region. The main location's
+	// config.region is set to it and BucketKmsKeyArn must be in it; EBS
+	// snapshots stay in Region. It must be in Region's partition.
+	BucketRegion pulumi.StringInput `pulumi:"bucketRegion,optional"`
+	// RoleArnPattern is an ArnLike pattern ('*' and '?' within each part
+	// of the ARN) the role's ARN must match: the grant a backup vault in
+	// another account gives this cluster. A role that would not match
+	// (its account, path, name or name prefix) is refused before anything
+	// is created, rather than denied by the vault later. Default: none.
+	RoleArnPattern string `pulumi:"roleArnPattern,optional"`
 
 	// IdentityMode is how Velero gets its AWS credentials: "irsa" (default),
 	// IAM roles for service accounts through the cluster's OIDC provider, or
