@@ -87,6 +87,11 @@ type stackConfig struct {
 	ClusterStack        string
 	ClusterStackOutputs stackOutputNames
 
+	// The backup vault this cluster writes to, or restores from, and its
+	// name there (default ClusterName).
+	VaultStack       string
+	VaultClusterName string
+
 	// How Pulumi reaches AWS and the cluster.
 	AssumeRoleArn     string
 	AwsProfile        string
@@ -207,7 +212,7 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 	c := stackConfig{
 		ClusterName:          r.required("clusterName"),
 		Region:               r.required("region"),
-		BucketName:           r.required("bucketName"),
+		BucketName:           r.str("bucketName", ""),
 		CreateBucket:         r.boolean("createBucket", false),
 		BackupPrefix:         r.str("backupPrefix", ""),
 		SnapshotsEnabled:     r.boolean("snapshotsEnabled", true),
@@ -242,6 +247,8 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 		CreateOidcProvider:           r.boolean("createOidcProvider", false),
 		ClusterStack:                 r.str("clusterStack", ""),
 		ClusterStackOutputs:          defaultStackOutputNames,
+		VaultStack:                   r.str("vaultStack", ""),
+		VaultClusterName:             r.str("vaultClusterName", ""),
 		AssumeRoleArn:                r.str("assumeRoleArn", ""),
 		AwsProfile:                   r.str("awsProfile", ""),
 		KubeconfigContext:            r.str("kubeconfigContext", ""),
@@ -271,6 +278,10 @@ func (c stackConfig) check(ns string) error {
 	key := func(k string) string { return ns + ":" + k }
 	explicit := c.OidcProviderArn != "" || c.OidcIssuerUrl != ""
 	switch {
+	case c.VaultStack == "" && strings.TrimSpace(c.BucketName) == "":
+		return fmt.Errorf("config %s:bucketName: is required: set it with `pulumi config set bucketName <value>` or in the stack file (or write to a backup vault with %s)", ns, key("vaultStack"))
+	case c.VaultStack != "" && !stackRefPattern.MatchString(c.VaultStack):
+		return fmt.Errorf("config %s %q is not a stack name: use <stack>, <project>/<stack> or <org>/<project>/<stack>", key("vaultStack"), c.VaultStack)
 	case c.IdentityMode != components.IdentityModeIRSA && c.IdentityMode != components.IdentityModePodIdentity:
 		return fmt.Errorf("config %s %q is not an identity mode: use %s or %s", key("identityMode"), c.IdentityMode, components.IdentityModeIRSA, components.IdentityModePodIdentity)
 	case c.IdentityMode == components.IdentityModePodIdentity && (explicit || c.CreateOidcProvider):

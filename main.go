@@ -44,6 +44,19 @@ func deploy(ctx *pulumi.Context) (map[string]pulumi.StringInput, error) {
 	if err != nil {
 		return nil, err
 	}
+	var target vaultTarget
+	if c.VaultStack != "" {
+		vault, err := readVault(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		if c, target, err = withVault(c, vault, ctx.Project()); err != nil {
+			return nil, err
+		}
+		if w := vaultVolumeWarning(c, c.Region); target.bucketRegion != "" && w != "" {
+			_ = ctx.Log.Warn(w, nil)
+		}
+	}
 	awsProvider, err := newAWSProvider(ctx, c)
 	if err != nil {
 		return nil, err
@@ -72,7 +85,7 @@ func deploy(ctx *pulumi.Context) (map[string]pulumi.StringInput, error) {
 		}
 		opts = append(opts, handOver)
 	}
-	velero, err := components.NewVeleroIRSA(ctx, "velero", componentArgs(c, cluster, adopt.release), opts...)
+	velero, err := components.NewVeleroIRSA(ctx, "velero", componentArgs(c, cluster, adopt.release, target), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +104,7 @@ func deploy(ctx *pulumi.Context) (map[string]pulumi.StringInput, error) {
 	return outputs, nil
 }
 
-func componentArgs(c stackConfig, cluster clusterInfo, adopt bool) *components.VeleroIRSAArgs {
+func componentArgs(c stackConfig, cluster clusterInfo, adopt bool, vault vaultTarget) *components.VeleroIRSAArgs {
 	args := &components.VeleroIRSAArgs{
 		IdentityMode:                 c.IdentityMode,
 		ClusterName:                  pulumi.String(c.ClusterName),
@@ -133,6 +146,10 @@ func componentArgs(c stackConfig, cluster clusterInfo, adopt bool) *components.V
 		bucket := c.ManagedBucket
 		args.CreateBucket = &bucket
 	}
+	if vault.bucketRegion != "" {
+		args.BucketRegion = pulumi.String(vault.bucketRegion)
+	}
+	args.RoleArnPattern = vault.roleArnPattern
 	if c.BucketKmsKeyArn != "" {
 		args.BucketKmsKeyArn = pulumi.String(c.BucketKmsKeyArn)
 	}

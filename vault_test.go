@@ -176,3 +176,172 @@ func TestVaultStackErrors(t *testing.T) {
 		})
 	}
 }
+
+// vaultOutputs are the outputs of the documented vault stack, with
+// prod-use1's grant in the example stacks' account.
+var vaultOutputs = resource.NewPropertyMapFromMap(map[string]interface{}{
+	"outputs": map[string]interface{}{
+		"account": "999999999999", "bucketName": "acme-velero-vault-euc1", "region": "eu-central-1",
+		"keyArn":            "arn:aws:kms:eu-central-1:999999999999:key/1111aaaa-12ab-34cd-56ef-1234567890ab",
+		"replicaBucketName": "acme-velero-vault-usw2", "replicaRegion": "us-west-2",
+		"replicaKeyArn":      "arn:aws:kms:us-west-2:999999999999:key/2222bbbb-12ab-34cd-56ef-1234567890ab",
+		"replicationRoleArn": "arn:aws:iam::999999999999:role/velero-vault-replication-x",
+		"clusters": map[string]interface{}{
+			"prod-use1": map[string]interface{}{"account": "123456789012", "roleArnPattern": "arn:aws:iam::123456789012:role/prod-use1-velero-*", "prefix": "clusters/prod-use1"},
+		},
+		"restorers": map[string]interface{}{
+			"dr-usw2": map[string]interface{}{"account": "123456789012", "roleArnPattern": "arn:aws:iam::123456789012:role/dr-usw2-velero-*", "clusters": []interface{}{"prod-use1"}},
+		},
+	},
+})
+
+// vaultClusterConfig is prod-use1's stack writing to the vault instead of
+// its own bucket.
+func vaultClusterConfig(t *testing.T) map[string]string {
+	cfg := stackFileConfig(t, "prod-use1")
+	for _, k := range []string{"bucketName", "backupPrefix", "bucketKmsKeyArn"} {
+		delete(cfg, "velero-irsa:"+k)
+	}
+	cfg["velero-irsa:vaultStack"] = "acme/velero-irsa/vault"
+	return cfg
+}
+
+// TestVaultClusterStack runs a cluster stack that writes to the vault: the
+// main location is the vault's bucket, region, prefix and key, the role's
+// policy reaches exactly that, and the EBS snapshots stay in the cluster's
+// region.
+func TestVaultClusterStack(t *testing.T) {
+	rec := &pulumimock.Recorder{ExtraOutputs: map[string]resource.PropertyMap{"pulumi:pulumi:StackReference": vaultOutputs}}
+	r := runProgram(t, "prod-use1", vaultClusterConfig(t), rec)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	bsl := rec.MustFind(t, "kubernetes:velero.io/v1:BackupStorageLocation", "velero-location-default")
+	spec, _ := json.Marshal(bsl.Inputs["spec"].Mappable())
+	if want := `{"accessMode":"ReadWrite","config":{"kmsKeyId":"arn:aws:kms:eu-central-1:999999999999:key/1111aaaa-12ab-34cd-56ef-1234567890ab","region":"eu-central-1"},"default":true,"objectStorage":{"bucket":"acme-velero-vault-euc1","prefix":"clusters/prod-use1"},"provider":"aws","validationFrequency":"20s"}`; string(spec) != want {
+		t.Errorf("location spec = %s\nwant %s", spec, want)
+	}
+	policy := rec.MustFind(t, "aws:iam/rolePolicy:RolePolicy", "velero-policy").Inputs["policy"].StringValue()
+	for _, want := range []string{
+		`"Resource":"arn:aws:s3:::acme-velero-vault-euc1/clusters/prod-use1/*"`,
+		`"Resource":"arn:aws:kms:eu-central-1:999999999999:key/1111aaaa-12ab-34cd-56ef-1234567890ab"`,
+		`arn:aws:ec2:us-east-1:123456789012:volume/*`,
+	} {
+		if !strings.Contains(policy, want) {
+			t.Errorf("role policy lacks %s:\n%s", want, policy)
+		}
+	}
+	values, _ := json.Marshal(rec.MustFind(t, "kubernetes:helm.sh/v3:Release", "velero-release").Inputs["values"].Mappable())
+	if !strings.Contains(string(values), `"volumeSnapshotLocation":[{"config":{"ebsKmsKeyId"`) || !strings.Contains(string(values), `"region":"us-east-1"`) {
+		t.Errorf("the snapshot location left the cluster's region: %s", values)
+	}
+	if r.outputs["bucketName"] != "acme-velero-vault-euc1" {
+		t.Errorf("bucketName output = %q", r.outputs["bucketName"])
+	}
+}
+
+// TestVaultRestorerStack runs a DR cluster that restores from the vault's
+// replica: a ReadOnly location per granted cluster, named after it.
+func TestVaultRestorerStack(t *testing.T) {
+	rec := &pulumimock.Recorder{ExtraOutputs: map[string]resource.PropertyMap{"pulumi:pulumi:StackReference": vaultOutputs}}
+	cfg := stackFileConfig(t, "prod-use1")
+	cfg["velero-irsa:clusterName"] = "dr-usw2"
+	cfg["velero-irsa:region"] = "us-west-2"
+	cfg["velero-irsa:bucketName"] = "acme-velero-backups-usw2"
+	cfg["velero-irsa:backupPrefix"] = "clusters/dr-usw2"
+	for _, k := range []string{"bucketKmsKeyArn", "ebsKmsKeyArn", "verifyRestore", "verifyBackup"} {
+		delete(cfg, "velero-irsa:"+k)
+	}
+	cfg["velero-irsa:vaultStack"] = "acme/velero-irsa/vault"
+	r := runProgram(t, "dr-usw2", cfg, rec)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	bsl := rec.MustFind(t, "kubernetes:velero.io/v1:BackupStorageLocation", "velero-location-prod-use1")
+	spec, _ := json.Marshal(bsl.Inputs["spec"].Mappable())
+	if want := `{"accessMode":"ReadOnly","config":{"kmsKeyId":"arn:aws:kms:us-west-2:999999999999:key/2222bbbb-12ab-34cd-56ef-1234567890ab","region":"us-west-2"},"objectStorage":{"bucket":"acme-velero-vault-usw2","prefix":"clusters/prod-use1"},"provider":"aws","validationFrequency":"20s"}`; string(spec) != want {
+		t.Errorf("restore location spec = %s\nwant %s", spec, want)
+	}
+	policy := rec.MustFind(t, "aws:iam/rolePolicy:RolePolicy", "velero-policy").Inputs["policy"].StringValue()
+	var doc struct {
+		Statement []struct {
+			Action, Resource interface{}
+		}
+	}
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range doc.Statement {
+		action, _ := json.Marshal(st.Action)
+		resource, _ := json.Marshal(st.Resource)
+		if strings.Contains(string(resource), "acme-velero-vault-usw2") && strings.Contains(string(action), "Delete") {
+			t.Errorf("the restorer may delete in the replica: %s on %s", action, resource)
+		}
+	}
+	if !strings.Contains(policy, `"Resource":"arn:aws:s3:::acme-velero-vault-usw2/clusters/prod-use1/restores/*"`) {
+		t.Errorf("the restorer cannot write its restore records: %s", policy)
+	}
+}
+
+// TestVaultClusterStackErrors checks the refusals of a cluster stack with
+// a vault, each before anything is created.
+func TestVaultClusterStackErrors(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(map[string]string)
+		want   string
+	}{
+		{"own bucket too", func(c map[string]string) { c["velero-irsa:bucketName"] = "acme-velero-backups-use1" },
+			`config velero-irsa:bucketName "acme-velero-backups-use1" conflicts with velero-irsa:vaultStack: cluster prod-use1 writes to the vault's bucket acme-velero-vault-euc1 under clusters/prod-use1; remove velero-irsa:bucketName`},
+		{"created bucket", func(c map[string]string) { c["velero-irsa:createBucket"] = "true" },
+			`config velero-irsa:createBucket conflicts with velero-irsa:vaultStack: the vault stack owns the bucket`},
+		{"not granted", func(c map[string]string) { c["velero-irsa:vaultClusterName"] = "prod-euw1" },
+			`vault stack acme/velero-irsa/vault neither takes backups from nor lets restore a cluster named "prod-euw1" (its clusters: prod-use1; restorers: dr-usw2): add it to vault.clusters or vault.restorers in the vault stack, or set velero-irsa:vaultClusterName`},
+		{"role outside the grant", func(c map[string]string) { c["velero-irsa:rolePath"] = "/velero/" },
+			`roleArnPattern "arn:aws:iam::123456789012:role/prod-use1-velero-*" does not match the role this cluster gets, arn:aws:iam::123456789012:role/velero/prod-use1-velero-20260101000000000000000001`},
+		{"bad stack name", func(c map[string]string) { c["velero-irsa:vaultStack"] = "acme vault" },
+			`config velero-irsa:vaultStack "acme vault" is not a stack name`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := vaultClusterConfig(t)
+			c.mutate(cfg)
+			rec := &pulumimock.Recorder{ExtraOutputs: map[string]resource.PropertyMap{"pulumi:pulumi:StackReference": vaultOutputs}}
+			r := runProgram(t, "prod-use1", cfg, rec)
+			if r.err == nil || !strings.Contains(r.err.Error(), c.want) {
+				t.Fatalf("err = %v, want %q", r.err, c.want)
+			}
+			for _, res := range rec.Resources() {
+				if strings.HasPrefix(res.Type, "aws:") || strings.HasPrefix(res.Type, "kubernetes:") {
+					t.Errorf("%s %s was registered despite the error", res.Type, res.Name)
+				}
+			}
+		})
+	}
+	// A vault stack not deployed yet has no outputs.
+	rec := &pulumimock.Recorder{ExtraOutputs: map[string]resource.PropertyMap{"pulumi:pulumi:StackReference": resource.NewPropertyMapFromMap(map[string]interface{}{"outputs": map[string]interface{}{}})}}
+	if r := runProgram(t, "prod-use1", vaultClusterConfig(t), rec); r.err == nil || !strings.Contains(r.err.Error(), `vault stack acme/velero-irsa/vault (config velero-irsa:vaultStack) has no output "bucketName": run `+"`pulumi up`"+` in the vault stack first`) {
+		t.Errorf("undeployed vault: %v", r.err)
+	}
+}
+
+// TestVaultVolumeWarning checks which schedules are called out: those
+// writing to the vault with EBS snapshots and no file-system backup.
+func TestVaultVolumeWarning(t *testing.T) {
+	yes, no := true, false
+	c := stackConfig{BackupLocationName: "default", SnapshotsEnabled: true, Schedules: map[string]components.Schedule{
+		"daily":        {Schedule: "@daily"},
+		"fs":           {Schedule: "@daily", DefaultVolumesToFsBackup: &yes},
+		"no-snapshots": {Schedule: "@daily", SnapshotVolumes: &no},
+		"elsewhere":    {Schedule: "@daily", StorageLocation: "archive"},
+		"hourly":       {Schedule: "@hourly", StorageLocation: "default"},
+	}}
+	want := "vaultStack: schedules daily, hourly back volumes up as EBS snapshots only; the snapshots stay in us-east-1 in this cluster's account"
+	if got := vaultVolumeWarning(c, "us-east-1"); !strings.HasPrefix(got, want) {
+		t.Errorf("warning = %q, want it to start %q", got, want)
+	}
+	c.SnapshotsEnabled = false
+	if got := vaultVolumeWarning(c, "us-east-1"); got != "" {
+		t.Errorf("warning without snapshots = %q", got)
+	}
+}
