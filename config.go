@@ -92,6 +92,10 @@ type stackConfig struct {
 	VaultStack       string
 	VaultClusterName string
 
+	// A restore of another cluster's newest scheduled backup on every
+	// deploy (a disaster-recovery cluster's proof).
+	DisasterRecoveryDrill components.DisasterRecoveryDrill
+
 	// How Pulumi reaches AWS and the cluster.
 	AssumeRoleArn     string
 	AwsProfile        string
@@ -262,6 +266,7 @@ func loadConfig(ctx *pulumi.Context) (stackConfig, error) {
 	r.object("additionalBackupLocations", &c.AdditionalBackupLocations)
 	r.object("managedBucket", &c.ManagedBucket)
 	r.object("clusterStackOutputs", &c.ClusterStackOutputs)
+	r.object("disasterRecoveryDrill", &c.DisasterRecoveryDrill)
 	if r.err != nil {
 		return stackConfig{}, r.err
 	}

@@ -146,6 +146,9 @@ func componentArgs(c stackConfig, cluster clusterInfo, adopt bool, vault vaultTa
 		bucket := c.ManagedBucket
 		args.CreateBucket = &bucket
 	}
+	if drill := c.DisasterRecoveryDrill; drill != (components.DisasterRecoveryDrill{}) {
+		args.DisasterRecoveryDrill = &drill
+	}
 	if vault.bucketRegion != "" {
 		args.BucketRegion = pulumi.String(vault.bucketRegion)
 	}

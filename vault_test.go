@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -253,9 +254,14 @@ func TestVaultRestorerStack(t *testing.T) {
 		delete(cfg, "velero-irsa:"+k)
 	}
 	cfg["velero-irsa:vaultStack"] = "acme/velero-irsa/vault"
+	cfg["velero-irsa:disasterRecoveryDrill"] = `{"location":"prod-use1","schedule":"velero-prod-daily","canaryNamespace":"payments"}`
 	r := runProgram(t, "dr-usw2", cfg, rec)
 	if r.err != nil {
 		t.Fatal(r.err)
+	}
+	drill := rec.MustFind(t, "kubernetes:velero.io/v1:Restore", "velero-dr-drill")
+	if spec := drill.Inputs["spec"].Mappable().(map[string]interface{}); spec["scheduleName"] != "velero-prod-daily" || !reflect.DeepEqual(spec["namespaceMapping"], map[string]interface{}{"payments": "velero-dr-drill"}) {
+		t.Errorf("drill spec = %v", spec)
 	}
 	bsl := rec.MustFind(t, "kubernetes:velero.io/v1:BackupStorageLocation", "velero-location-prod-use1")
 	spec, _ := json.Marshal(bsl.Inputs["spec"].Mappable())

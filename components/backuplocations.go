@@ -144,8 +144,8 @@ type veleroObject struct {
 // identity Velero validates it with (see identityHash), so that a new role,
 // trust or permission policy replaces the object and Velero validates it
 // again, with the pods the release update restarted.
-func (l storageLocation) object(namespace string, timeout int, identity string) veleroObject {
-	metadata := awaitedMetadata(l.Name, namespace, locationAvailable, timeout)
+func (l storageLocation) object(namespace string, timeout int, identity string, condition string) veleroObject {
+	metadata := awaitedMetadata(l.Name, namespace, condition, timeout)
 	metadata["labels"].(map[string]interface{})[wiringLabel] = identity
 	return veleroObject{Metadata: metadata, Spec: l.spec()}
 }
@@ -257,7 +257,11 @@ func newBackupLocations(ctx *pulumi.Context, name string, s settings, plan pulum
 	for i, loc := range names {
 		i := i
 		object := pulumi.All(plan, identity).ApplyT(func(v []interface{}) veleroObject {
-			return v[0].(resolved).locations[i].object(s.namespace, s.locationTimeout, v[1].(string))
+			condition := locationAvailable
+			if s.drDrill != nil && s.drDrill.Location == loc {
+				condition = drLocationCondition
+			}
+			return v[0].(resolved).locations[i].object(s.namespace, s.locationTimeout, v[1].(string), condition)
 		})
 		bsl, err := registerObject(ctx, backupStorageLocationKind, name+"-location-"+loc, object, opts...)
 		if err != nil {

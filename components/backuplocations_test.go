@@ -235,7 +235,7 @@ func TestLocationIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return r.locations[0].object(s.namespace, s.locationTimeout, identity).Metadata["labels"].(map[string]interface{})[wiringLabel].(string)
+		return r.locations[0].object(s.namespace, s.locationTimeout, identity, locationAvailable).Metadata["labels"].(map[string]interface{})[wiringLabel].(string)
 	}
 	base := label(r, testRoleARN)
 	for what, change := range map[string]func(resolved) (resolved, string){

@@ -139,6 +139,13 @@ func newBackupPath(ctx *pulumi.Context, name string, s settings, plan pulumi.Out
 		}
 		proofs = append(proofs, proof{what: "read-back", kind: restoreKind, phase: phaseCompleted, object: readBack})
 	}
+	if s.drDrill != nil {
+		drill, err := newDRDrill(ctx, name, s, locations, parent)
+		if err != nil {
+			return nil, err
+		}
+		proofs = append(proofs, proof{what: "disaster-recovery drill", kind: restoreKind, phase: phaseCompleted, items: 1, object: drill})
+	}
 	if !s.verifyBackup {
 		return proofs, nil
 	}

@@ -129,7 +129,7 @@ func TestDocumentsGolden(t *testing.T) {
 			}
 			var locations []veleroObject
 			for _, l := range r.locations {
-				locations = append(locations, l.object(s.namespace, s.locationTimeout, identity))
+				locations = append(locations, l.object(s.namespace, s.locationTimeout, identity, locationAvailable))
 			}
 			checkGolden(t, filepath.Join(dir, "locations.json"), marshalIndent(t, locations))
 			if s.verifyBackup {

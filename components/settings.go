@@ -67,6 +67,7 @@ type settings struct {
 	verifyBackup                     bool
 	verifyRestore                    bool
 	readBackBackup                   string
+	drDrill                          *DisasterRecoveryDrill
 	alerts                           *Alerts
 }
 
@@ -109,6 +110,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		verifyBackup:      a.VerifyBackup,
 		verifyRestore:     a.VerifyRestore,
 		readBackBackup:    a.ReadBackBackup,
+		drDrill:           a.DisasterRecoveryDrill,
 		alerts:            a.Alerts,
 	}
 	plain, err := overrides.Plain(a.ValuesOverrides)
@@ -146,6 +148,7 @@ func newSettings(a *VeleroIRSAArgs) (settings, error) {
 		s.checkNodeAgent,
 		s.checkLocations,
 		s.checkRestoreDrill,
+		s.checkDRDrill,
 		func() error {
 			if s.readBackBackup == "" {
 				return nil

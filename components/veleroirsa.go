@@ -133,6 +133,11 @@ type VeleroIRSAArgs struct {
 	// by BackupLocationTimeoutSeconds. A new Restore is made when the name
 	// changes. Default "" (none). Must be a valid Kubernetes object name.
 	ReadBackBackup string `pulumi:"readBackBackup,optional"`
+	// DisasterRecoveryDrill restores, on every deploy that creates or
+	// replaces it, another cluster's newest scheduled backup from one of
+	// AdditionalBackupLocations, limited to a canary, and the deploy waits
+	// for it (see DisasterRecoveryDrill). Default: none.
+	DisasterRecoveryDrill *DisasterRecoveryDrill `pulumi:"disasterRecoveryDrill,optional"`
 
 	// AdditionalBackupLocations are more backup locations by name, each
 	// covered by the role's policy with the access its mode needs
