@@ -24,6 +24,9 @@ const (
 	testRoleARN   = "arn:aws:iam::" + testAccount + ":role/prod-use1-velero-20261126000000000000000001"
 	testBucketKey = "arn:aws:kms:us-east-1:" + testAccount + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"
 	testEBSKey    = "arn:aws:kms:us-east-1:" + testAccount + ":key/0987dcba-09fe-87dc-65ba-ab0987654321"
+	// The vault's keys (vaultExample), in the backup account.
+	testVaultKey        = "arn:aws:kms:eu-central-1:999999999999:key/11111111-2222-3333-4444-555555555555"
+	testVaultReplicaKey = "arn:aws:kms:us-west-2:999999999999:key/66666666-7777-8888-9999-000000000000"
 )
 
 func defaultInputs() inputs {
@@ -92,6 +95,25 @@ var documentCases = []struct {
 		in.providerARN, in.issuerURL, in.account = "", "", testAccount
 		return in
 	}},
+	// prod-use1 writing to the vault of vaultExample (another account and
+	// region), and dr-usw2 restoring its backups from the replica.
+	{name: "vault", args: VeleroIRSAArgs{BackupPrefix: "clusters/prod-use1", RoleArnPattern: "arn:aws:iam::" + testAccount + ":role/prod-use1-velero-*"}, in: func(in inputs) inputs {
+		in.bucket, in.bucketRegion, in.bucketKey = "acme-velero-vault-euc1", "eu-central-1", testVaultKey
+		return in
+	}},
+	{name: "vault-restorer", args: VeleroIRSAArgs{
+		BackupPrefix:   "clusters/dr-usw2",
+		RoleArnPattern: "arn:aws:iam::777788889999:role/dr-usw2-velero-*",
+		AdditionalBackupLocations: map[string]BackupLocation{
+			"prod-use1": {Bucket: "acme-velero-vault-usw2", Region: "us-west-2", Prefix: "clusters/prod-use1", AccessMode: "ReadOnly", KmsKeyArn: testVaultReplicaKey},
+		},
+		DisasterRecoveryDrill: &DisasterRecoveryDrill{Location: "prod-use1", Schedule: "velero-daily", CanaryNamespace: "payments"},
+	}, in: func(in inputs) inputs {
+		in.cluster, in.region, in.bucket = "dr-usw2", "us-west-2", "acme-velero-backups-usw2"
+		in.issuerURL = "https://oidc.eks.us-west-2.amazonaws.com/id/" + testOIDCID
+		in.providerARN = "arn:aws:iam::777788889999:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/" + testOIDCID
+		return in
+	}},
 	{name: "aws-us-gov", in: func(in inputs) inputs {
 		in.region = "us-gov-west-1"
 		in.issuerURL = "oidc.eks.us-gov-west-1.amazonaws.com/id/" + testOIDCID + "/"
@@ -129,7 +151,11 @@ func TestDocumentsGolden(t *testing.T) {
 			}
 			var locations []veleroObject
 			for _, l := range r.locations {
-				locations = append(locations, l.object(s.namespace, s.locationTimeout, identity, locationAvailable))
+				condition := locationAvailable
+				if s.drDrill != nil && s.drDrill.Location == l.Name {
+					condition = drLocationCondition
+				}
+				locations = append(locations, l.object(s.namespace, s.locationTimeout, identity, condition))
 			}
 			checkGolden(t, filepath.Join(dir, "locations.json"), marshalIndent(t, locations))
 			if s.verifyBackup {

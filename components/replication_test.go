@@ -10,8 +10,8 @@ import (
 var replicationExample = ReplicationInput{
 	SourceBucket: "acme-velero-vault-euc1", SourceRegion: "eu-central-1",
 	SourceKeyARN:  "arn:aws:kms:eu-central-1:999999999999:key/11111111-2222-3333-4444-555555555555",
-	ReplicaBucket: "acme-velero-vault-euw1", ReplicaRegion: "eu-west-1",
-	ReplicaKeyARN: "arn:aws:kms:eu-west-1:999999999999:key/66666666-7777-8888-9999-000000000000",
+	ReplicaBucket: "acme-velero-vault-usw2", ReplicaRegion: "us-west-2",
+	ReplicaKeyARN: "arn:aws:kms:us-west-2:999999999999:key/66666666-7777-8888-9999-000000000000",
 	ObjectLock:    true,
 }
 

@@ -9,11 +9,14 @@ import (
 )
 
 // vaultExample is a vault taking backups from two clusters in two
-// accounts.
+// accounts (prod-use1 is the documents' cluster, in testAccount), which
+// one disaster-recovery cluster, in a third, may restore; the golden
+// documents of the "vault" and "vault-restorer" cases are those clusters'
+// own, so the rig's tests run all of them together.
 var vaultExample = VaultPolicyInput{
 	Partition: "aws", Bucket: "acme-velero-vault-euc1",
 	Clusters: map[string]VaultCluster{
-		"prod-use1":    {Account: "111122223333", RoleArnPattern: "arn:aws:iam::111122223333:role/velero/prod-use1-velero-*", Prefix: "clusters/prod-use1"},
+		"prod-use1":    {Account: testAccount, RoleArnPattern: "arn:aws:iam::" + testAccount + ":role/prod-use1-velero-*", Prefix: "clusters/prod-use1"},
 		"staging-euc1": {Account: "444455556666", RoleArnPattern: "arn:aws:iam::444455556666:role/staging-euc1-velero-*", Prefix: "clusters/staging-euc1"},
 	},
 	Restorers: map[string]VaultRestorer{
@@ -173,10 +176,10 @@ func TestVaultReplicaPolicies(t *testing.T) {
 		}
 	}
 	writes, deletes := bucketPolicy.Statement[len(bucketPolicy.Statement)-2], bucketPolicy.Statement[len(bucketPolicy.Statement)-1]
-	if got := strings.Join(writes.Condition["ArnLike"]["aws:PrincipalArn"], " "); writes.Sid != "DenyClusterRolesWrites" || got != "arn:aws:iam::111122223333:role/velero/prod-use1-velero-* arn:aws:iam::444455556666:role/staging-euc1-velero-*" {
+	if got := strings.Join(writes.Condition["ArnLike"]["aws:PrincipalArn"], " "); writes.Sid != "DenyClusterRolesWrites" || got != "arn:aws:iam::123456789012:role/prod-use1-velero-* arn:aws:iam::444455556666:role/staging-euc1-velero-*" {
 		t.Errorf("the replica's write deny %s covers %s", writes.Sid, got)
 	}
-	if got := strings.Join(deletes.Condition["ArnLike"]["aws:PrincipalArn"], " "); got != "arn:aws:iam::111122223333:role/velero/prod-use1-velero-* arn:aws:iam::444455556666:role/staging-euc1-velero-* arn:aws:iam::777788889999:role/dr-usw2-velero-*" {
+	if got := strings.Join(deletes.Condition["ArnLike"]["aws:PrincipalArn"], " "); got != "arn:aws:iam::123456789012:role/prod-use1-velero-* arn:aws:iam::444455556666:role/staging-euc1-velero-* arn:aws:iam::777788889999:role/dr-usw2-velero-*" {
 		t.Errorf("the replica's delete deny covers %s", got)
 	}
 	// Without restorers the replica admits no cluster role at all.
@@ -191,7 +194,7 @@ func TestVaultReplicaPolicies(t *testing.T) {
 		}
 	}
 	// A cluster that is also a restorer may write its restore records.
-	in.Restorers = map[string]VaultRestorer{"prod-use1": {Account: "111122223333", RoleArnPattern: in.Clusters["prod-use1"].RoleArnPattern, Clusters: []string{"staging-euc1"}}}
+	in.Restorers = map[string]VaultRestorer{"prod-use1": {Account: testAccount, RoleArnPattern: in.Clusters["prod-use1"].RoleArnPattern, Clusters: []string{"staging-euc1"}}}
 	both, err := VaultReplicaBucketPolicy(in)
 	if err != nil {
 		t.Fatal(err)

@@ -13,12 +13,38 @@ import (
 // role); otherwise the role's inline policies or the resource policy (for
 // this role) must allow it. The message is the one AWS gives.
 func (c *Cloud) authorize(s *Session, action, resource string, ctx map[string]string, resourcePolicy string) *Error {
-	return c.authorizeAs(s, action, resource, ctx, resourcePolicy, `"`+resource+`"`)
+	return c.authorizeAs(s, action, resource, ctx, resourcePolicy, "", `"`+resource+`"`)
 }
 
-// authorizeAs is authorize with the resource written as the service writes
-// it in its messages (S3 quotes it, KMS does not).
-func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]string, resourcePolicy, shown string) *Error {
+// authorizeIn is authorize for a resource owned by resourceAccount: when
+// that is not the caller's account, IAM's cross-account rule applies, and
+// both the caller's identity-based policy and the resource-based policy
+// must allow the action (IAM user guide, "Cross-account policy
+// evaluation logic").
+func (c *Cloud) authorizeIn(s *Session, action, resource string, ctx map[string]string, resourcePolicy, resourceAccount string) *Error {
+	return c.authorizeAs(s, action, resource, ctx, resourcePolicy, resourceAccount, `"`+resource+`"`)
+}
+
+// principalContext adds the global condition keys of the caller that the
+// rig models: aws:PrincipalArn (the role's ARN for a role session, not the
+// assumed-role ARN) and aws:PrincipalAccount.
+func principalContext(s *Session, ctx map[string]string) map[string]string {
+	out := make(map[string]string, len(ctx)+2)
+	for k, v := range ctx {
+		out[k] = v
+	}
+	out["aws:PrincipalArn"] = s.RoleARN
+	if s.UserARN != "" {
+		out["aws:PrincipalArn"] = s.UserARN
+	}
+	out["aws:PrincipalAccount"] = s.Account
+	return out
+}
+
+// authorizeAs is authorizeIn with the resource written as the service
+// writes it in its messages (S3 quotes it, KMS does not).
+func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]string, resourcePolicy, resourceAccount, shown string) *Error {
+	ctx = principalContext(s, ctx)
 	c.mu.Lock()
 	role, ok := c.roleInForce(s.RoleARN)
 	var inline []string
@@ -82,7 +108,7 @@ func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]
 	resourceDecision := ImplicitDeny
 	if resourcePolicy != "" {
 		rreq := req
-		rreq.PrincipalKind, rreq.Principal = "AWS", s.RoleARN
+		rreq.PrincipalKind, rreq.Principal, rreq.PrincipalAccount = "AWS", s.RoleARN, s.Account
 		if s.UserARN != "" {
 			rreq.Principal = s.UserARN
 		}
@@ -90,39 +116,83 @@ func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]
 			return e
 		}
 	}
+	if resourceAccount != "" && resourceAccount != s.Account {
+		switch {
+		case identity != Allow:
+			return denied("because no identity-based policy allows the " + action + " action")
+		case resourceDecision != Allow:
+			return denied("because no resource-based policy allows the " + action + " action")
+		}
+		return nil
+	}
 	if identity == Allow || resourceDecision == Allow {
 		return nil
 	}
 	return denied("because no identity-based policy allows the " + action + " action")
 }
 
-// authorizeKMS decides a KMS action on a key for a role session: the key
-// must exist in the session's account and region, its key policy must not
-// deny the action, and the role's policies must allow it (the default key
-// policy hands the decision to IAM).
+// authorizeKMS decides a KMS action on a key for a role session, made
+// directly: authorizeKMSVia with no service and no encryption context.
 func (c *Cloud) authorizeKMS(s *Session, action, keyARN string) *Error {
+	return c.authorizeKMSVia(s, action, keyARN, "", "")
+}
+
+// authorizeKMSVia decides a KMS action on a key for a role session, made
+// on its behalf by the service viaService (kms:ViaService, e.g.
+// s3.eu-central-1.amazonaws.com) with the encryption context
+// kms:EncryptionContext:aws:s3:arn (S3 with a Bucket Key uses the bucket's
+// ARN). A key without a key policy of its own has the default one: the
+// key's account's IAM policies decide, and only for that account (minus
+// the actions Deny lists). A key with a policy is decided by it and by the
+// caller's IAM policies together: the key policy must allow the caller
+// (the rig reads a statement naming an account's root, as AWS does, as
+// handing the decision to that account's IAM policies, and requires them
+// always, also where a key policy names a principal of the key's own
+// account directly, which AWS would accept alone), and neither may deny.
+func (c *Cloud) authorizeKMSVia(s *Session, action, keyARN, viaService, s3ARN string) *Error {
 	c.mu.Lock()
 	key, ok := c.keys[keyARN]
 	var deny []string
+	var policy string
 	if ok {
-		deny = key.Deny
+		deny, policy = key.Deny, key.Policy
 	}
 	c.mu.Unlock()
 	if !ok {
 		return errorf(400, "KMS.NotFoundException", "Invalid keyId '%s'", keyARN)
 	}
-	if key.Account != s.Account {
-		// Another account's default key policy hands nothing to this
-		// account's IAM policies.
-		return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action", s.caller(), action, keyARN, action)
+	if c.RegionDown(key.Region) {
+		return errorf(503, "KMS.KMSInternalException", "the rig's region %s is out: KMS does not answer", key.Region)
 	}
-	for _, d := range deny {
-		if wildcardMatch(d, action) {
-			return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s with an explicit deny in a resource-based policy", s.caller(), action, keyARN)
+	ctx := map[string]string{"kms:CallerAccount": s.Account}
+	if viaService != "" {
+		ctx["kms:ViaService"] = viaService
+	}
+	if s3ARN != "" {
+		ctx["kms:EncryptionContext:aws:s3:arn"] = s3ARN
+	}
+	if policy == "" {
+		if key.Account != s.Account {
+			// Another account's default key policy hands nothing to this
+			// account's IAM policies.
+			return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action", s.caller(), action, keyARN, action)
 		}
+		for _, d := range deny {
+			if wildcardMatch(d, action) {
+				return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s with an explicit deny in a resource-based policy", s.caller(), action, keyARN)
+			}
+		}
+		return c.authorizeAs(s, action, keyARN, ctx, "", "", keyARN)
 	}
-	return c.authorizeAs(s, action, keyARN, map[string]string{}, "", keyARN)
+	// The key policy is the key's resource policy; its grant counts only
+	// with the caller's IAM policies (as a cross-account grant does).
+	return c.authorizeAs(s, action, keyARN, ctx, policy, keyOwnerOther(key.Account), keyARN)
 }
+
+// keyOwnerOther makes authorizeAs require both the key policy and the
+// caller's IAM policies whatever the caller's account: "" can never equal
+// an account, so the cross-account rule applies.
+func keyOwnerOther(account string) string { return "key-policy-of-" + account }
 
 func evaluateDoc(doc string, r Request, checkPrincipal bool) (Decision, error) {
 	p, err := ParsePolicy(doc)

@@ -45,6 +45,25 @@ type OIDCProviderInput struct {
 type BucketInput struct {
 	Name, Region, Account, Partition string
 	Policy, KMSKey                   string
+	ObjectLock                       bool
+}
+
+// BucketSettingInput changes one more setting of a bucket: its
+// versioning (Enabled or Suspended), its Object Lock default retention
+// (nil removes it), its replication (nil removes it) or whether it blocks
+// public policies.
+type BucketSettingInput struct {
+	Name              string
+	Versioning        string
+	DefaultRetention  *Retention
+	Replication       *Replication
+	BlockPublicPolicy bool
+}
+
+// KeyInput creates or changes a KMS key.
+type KeyInput struct {
+	ARN, Region, Account, Partition string
+	Policy, Description             string
 }
 
 // ControlHandler serves the control API. identity answers who the plugin
@@ -96,8 +115,18 @@ func (c *Cloud) ControlHandler(s3 *S3, identity func(assumeRoleARN string) (Iden
 			return none, c.DeletePodIdentityAssociation(in.Cluster, in.ID)
 		}),
 		"CreateBucket": op(func(in BucketInput) (interface{}, error) {
-			return none, c.CreateBucket(Bucket{Name: in.Name, Region: in.Region, Account: in.Account, Partition: in.Partition}, s3.Backend())
+			return none, s3.CreateBucket(Bucket{Name: in.Name, Region: in.Region, Account: in.Account, Partition: in.Partition, ObjectLock: in.ObjectLock})
 		}),
+		"PutBucketVersioning": op(func(in BucketSettingInput) (interface{}, error) { return none, c.putVersioning(in) }),
+		"PutObjectLockConfiguration": op(func(in BucketSettingInput) (interface{}, error) {
+			return none, c.putObjectLock(in)
+		}),
+		"PutBucketReplication": op(func(in BucketSettingInput) (interface{}, error) { return none, c.putReplication(in) }),
+		"PutPublicAccessBlock": op(func(in BucketSettingInput) (interface{}, error) {
+			return none, c.UpdateBucket(in.Name, func(x *Bucket) { x.BlockPublicPolicy = in.BlockPublicPolicy })
+		}),
+		"CreateKey": op(func(in KeyInput) (interface{}, error) { return c.createKey(in) }),
+		"PutKeyPolicy": op(func(in KeyInput) (interface{}, error) { return none, c.putKeyPolicy(in.ARN, in.Policy) }),
 		"PutBucketPolicy": op(func(in BucketInput) (interface{}, error) {
 			return none, c.UpdateBucket(in.Name, func(x *Bucket) { x.Policy = in.Policy })
 		}),
@@ -159,7 +188,15 @@ func (c *Cloud) DeleteBucket(name string, s3 *S3) error {
 	if len(keys) > 0 {
 		return errorf(409, "BucketNotEmpty", "The bucket you tried to delete is not empty")
 	}
-	if err := s3.Backend().DeleteBucket(name); err != nil && !gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchBucket) {
+	b, _ := c.GetBucket(name)
+	var backend gofakes3.Backend = s3.Backend()
+	if b.ObjectLock {
+		if versions, err := s3.Versions(name, ""); err != nil || len(versions) > 0 {
+			return errorf(409, "BucketNotEmpty", "The bucket you tried to delete is not empty. You must delete all versions in the bucket.")
+		}
+		backend = s3.versioned
+	}
+	if err := backend.DeleteBucket(name); err != nil && !gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchBucket) {
 		return err
 	}
 	c.mu.Lock()

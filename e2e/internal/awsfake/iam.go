@@ -79,6 +79,8 @@ type Cloud struct {
 	// (propagation.go).
 	pending          map[string]*propagation // by role name
 	propagationDelay time.Duration
+	// outages are the regions that are out (outage.go).
+	outages map[string]bool
 }
 
 // NewCloud returns an empty account set.

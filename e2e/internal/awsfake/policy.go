@@ -202,7 +202,11 @@ type Request struct {
 	// Principal is who calls, as a policy's Principal names it: a role ARN
 	// (kind AWS), an OIDC provider ARN (Federated) or a service.
 	PrincipalKind, Principal string
-	Context                  map[string]string
+	// PrincipalAccount is the caller's account: a policy that names an
+	// account (its ID, or arn:<partition>:iam::<account>:root) as the
+	// principal names every principal of it.
+	PrincipalAccount string
+	Context          map[string]string
 }
 
 // Decision is the outcome of evaluating policies for a request.
@@ -268,6 +272,10 @@ func (s Statement) principalMatches(r Request) bool {
 	}
 	for _, p := range s.Principal[r.PrincipalKind] {
 		if p == "*" || p == r.Principal {
+			return true
+		}
+		if r.PrincipalKind == "AWS" && r.PrincipalAccount != "" &&
+			(p == r.PrincipalAccount || strings.HasSuffix(p, ":iam::"+r.PrincipalAccount+":root") && strings.HasPrefix(p, "arn:")) {
 			return true
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
 
 // Bucket is an S3 bucket as the rig knows it: where it lives, who owns it,
@@ -20,13 +21,26 @@ type Bucket struct {
 	Policy                           string // bucket policy document, "" for none
 	DefaultKMSKey                    string // SSE-KMS default key ARN, "" for SSE-S3
 	Created                          time.Time
+	// ObjectLock is set when the bucket was created with Object Lock: it
+	// is versioned (its objects kept in memory, every version), and
+	// DefaultRetention locks each new version (objectlock.go).
+	ObjectLock       bool
+	DefaultRetention *Retention
+	// BlockPublicPolicy refuses a public bucket policy (Block Public
+	// Access).
+	BlockPublicPolicy bool
+	// Replication copies its new versions to another bucket
+	// (replication.go).
+	Replication *Replication
 }
 
 // Key is a KMS key. Its key policy is the default one (the account's IAM
 // policies decide) unless Deny names actions it refuses whatever IAM allows.
 type Key struct {
 	ARN, Region, Account string
-	Deny                 []string // actions the key policy denies to every principal
+	Deny                 []string // actions the default key policy denies to every principal
+	// Policy is the key policy document, "" for the default one.
+	Policy string
 }
 
 // CreateKey adds a KMS key.
@@ -74,10 +88,16 @@ func (c *Cloud) UpdateBucket(name string, update func(*Bucket)) error {
 	if !ok {
 		return errorf(404, "NoSuchBucket", "The specified bucket does not exist")
 	}
+	before := *b
 	update(b)
 	if b.Policy != "" {
 		if _, err := ParsePolicy(b.Policy); err != nil {
+			*b = before
 			return errorf(400, "MalformedPolicy", "%v", err)
+		}
+		if b.BlockPublicPolicy && policyPublic(b.Policy) {
+			*b = before
+			return errorf(403, "AccessDenied", "User is not authorized to perform: s3:PutBucketPolicy on resource: \"arn:aws:s3:::%s\" because public policies are blocked by the BlockPublicPolicy block public access setting.", name)
 		}
 	}
 	return nil
@@ -100,14 +120,35 @@ type S3 struct {
 	cloud   *Cloud
 	backend gofakes3.Backend
 	fake    http.Handler
-	mu      sync.Mutex
-	sse     map[string]string // bucket/key → KMS key ARN of an SSE-KMS object
+	// versioned holds the buckets with Object Lock, every version in
+	// memory; vfake serves them.
+	versioned *s3mem.Backend
+	vfake     http.Handler
+	mu        sync.Mutex
+	sse       map[string]string   // bucket/key → KMS key ARN of an SSE-KMS object
+	versions  map[string]*version // versionKey → a version in a bucket with Object Lock
 }
 
-// NewS3 wraps a gofakes3 backend.
+// NewS3 wraps a gofakes3 backend (buckets with Object Lock are kept in
+// memory instead).
 func NewS3(cloud *Cloud, backend gofakes3.Backend) *S3 {
 	fake := gofakes3.New(backend, gofakes3.WithAutoBucket(false), gofakes3.WithHostBucket(false))
-	return &S3{cloud: cloud, backend: backend, fake: fake.Server(), sse: map[string]string{}}
+	versioned := s3mem.New()
+	vfake := gofakes3.New(versioned, gofakes3.WithAutoBucket(false), gofakes3.WithHostBucket(false))
+	return &S3{cloud: cloud, backend: backend, fake: fake.Server(), versioned: versioned, vfake: vfake.Server(),
+		sse: map[string]string{}, versions: map[string]*version{}}
+}
+
+// CreateBucket creates a bucket in the backend that models it: a bucket
+// with Object Lock is versioned from the start, as S3 makes it.
+func (s *S3) CreateBucket(b Bucket) error {
+	if !b.ObjectLock {
+		return s.cloud.CreateBucket(b, s.backend)
+	}
+	if err := s.cloud.CreateBucket(b, s.versioned); err != nil {
+		return err
+	}
+	return s.versioned.SetVersioningConfiguration(b.Name, gofakes3.VersioningConfiguration{Status: gofakes3.VersioningEnabled})
 }
 
 // Backend is the object store behind the API.
@@ -119,6 +160,7 @@ type s3Op struct {
 	resource string
 	context  map[string]string
 	kms      []string // KMS actions needed on the object's key
+	own      bool     // served by the stand-in itself (retention, legal hold)
 }
 
 // queryKeys are the query parameters of the operations the rig models;
@@ -131,10 +173,19 @@ var queryKeys = map[string]bool{
 	"max-parts": true, "part-number-marker": true, "max-uploads": true, "key-marker": true, "upload-id-marker": true,
 }
 
-func classify(r *http.Request, bucket, key string) (s3Op, *Error) {
+// versionedQueryKeys are the parameters of versions and Object Lock, which
+// only a bucket with Object Lock models.
+var versionedQueryKeys = map[string]bool{
+	"versionId": true, "versions": true, "version-id-marker": true, "retention": true, "legal-hold": true,
+}
+
+func classify(r *http.Request, bucket, key string, versioned bool) (s3Op, *Error) {
 	q := r.URL.Query()
 	for k := range q {
-		if !queryKeys[k] {
+		switch {
+		case versionedQueryKeys[k] && !versioned:
+			return s3Op{}, errorf(501, "NotImplemented", "the rig models %q only in buckets with Object Lock", k)
+		case !queryKeys[k] && !versionedQueryKeys[k]:
 			return s3Op{}, errorf(501, "NotImplemented", "the rig does not model the S3 sub-resource or parameter %q", k)
 		}
 	}
@@ -142,6 +193,9 @@ func classify(r *http.Request, bucket, key string) (s3Op, *Error) {
 	bucketARN := "arn:aws:s3:::" + bucket
 	_, uploads := q["uploads"]
 	uploadID := q.Get("uploadId")
+	if op, ok, e := classifyVersioned(r, bucket, key, objectARN, bucketARN); ok || e != nil {
+		return op, e
+	}
 	switch {
 	case bucket == "":
 		return s3Op{}, errorf(501, "NotImplemented", "the rig does not model ListBuckets")
@@ -193,7 +247,8 @@ func classify(r *http.Request, bucket, key string) (s3Op, *Error) {
 }
 
 // ServeHTTP authenticates, checks the bucket and its region, authorizes
-// every action (and the KMS actions of SSE-KMS), then lets gofakes3 serve.
+// every action (and the KMS actions of SSE-KMS), applies Object Lock, then
+// lets gofakes3 serve, and replicates what a replication rule covers.
 func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	bucket, key, _ := strings.Cut(path, "/")
@@ -210,11 +265,15 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, &Error{Code: "NoSuchBucket", Message: "The specified bucket does not exist", Status: 404}, "")
 		return
 	}
+	if ok && s.cloud.RegionDown(b.Region) {
+		writeS3Error(w, errorf(503, "ServiceUnavailable", "the rig's region %s is out", b.Region), "")
+		return
+	}
 	if ok && region != b.Region {
 		writeS3Error(w, errorf(400, "AuthorizationHeaderMalformed", "The authorization header is malformed; the region '%s' is wrong; expecting '%s'", region, b.Region), b.Region)
 		return
 	}
-	op, e := classify(r, bucket, key)
+	op, e := classify(r, bucket, key, b.ObjectLock)
 	if e != nil {
 		writeS3Error(w, e, "")
 		return
@@ -222,21 +281,40 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if op.context == nil {
 		op.context = map[string]string{}
 	}
-	op.context["aws:SecureTransport"] = fmt.Sprint(r.TLS != nil)
+	for k, v := range s3Context(r) {
+		op.context[k] = v
+	}
 	for _, action := range op.actions {
-		if e := s.cloud.authorize(session, action, op.resource, op.context, b.Policy); e != nil {
+		if e := s.cloud.authorizeIn(session, action, op.resource, op.context, b.Policy, b.Account); e != nil {
 			writeS3Error(w, e, "")
 			return
 		}
+	}
+	if e := s.objectLock(w, r, session, b, key, op); e != nil || op.own {
+		if e != nil {
+			writeS3Error(w, e, "")
+		}
+		return
 	}
 	objKey := bucket + "/" + key
 	kmsKey := ""
 	switch {
 	case r.Method == http.MethodPut && r.URL.Query().Get("uploadId") == "" || r.Method == http.MethodPost && r.URL.Query().Has("uploads"):
 		var e *Error
-		if kmsKey, e = requestedKMSKey(r, b); e != nil {
+		if kmsKey, e = requestedKMSKey(r, b); e == nil && kmsKey != "" {
+			e = s.cloud.keyInRegion(kmsKey, b.Region)
+		}
+		if e != nil {
 			writeS3Error(w, e, "")
 			return
+		}
+	case b.ObjectLock && key != "":
+		if id, e := s.versionFor(bucket, key, r.URL.Query().Get("versionId")); e == nil {
+			s.mu.Lock()
+			if v, ok := s.versions[versionKey(bucket, key, id)]; ok {
+				kmsKey = v.KMSKey
+			}
+			s.mu.Unlock()
 		}
 	default:
 		s.mu.Lock()
@@ -245,7 +323,7 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if kmsKey != "" {
 		for _, action := range op.kms {
-			if e := s.cloud.authorizeKMS(session, action, kmsKey); e != nil {
+			if e := s.cloud.authorizeKMSVia(session, action, kmsKey, s3Service(b), bucketARN(b)); e != nil {
 				writeS3Error(w, e, "")
 				return
 			}
@@ -255,20 +333,75 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, e, "")
 		return
 	}
-	rec := &statusRecorder{ResponseWriter: w}
-	s.fake.ServeHTTP(rec, r)
-	if rec.status == 0 || rec.status/100 == 2 { // no WriteHeader call means 200
-		s.mu.Lock()
-		switch {
-		case r.Method == http.MethodPut && r.URL.Query().Get("uploadId") == "" && kmsKey != "":
-			s.sse[objKey] = kmsKey
-		case r.Method == http.MethodPost && r.URL.Query().Has("uploads") && kmsKey != "":
-			s.sse[objKey] = kmsKey
-		case r.Method == http.MethodDelete && r.URL.Query().Get("uploadId") == "":
-			delete(s.sse, objKey)
-		}
-		s.mu.Unlock()
+	handler := s.fake
+	if b.ObjectLock {
+		handler = s.vfake
 	}
+	rec := &statusRecorder{ResponseWriter: w}
+	handler.ServeHTTP(rec, r)
+	if rec.status != 0 && rec.status/100 != 2 { // no WriteHeader call means 200
+		return
+	}
+	newObject := r.Method == http.MethodPut && r.URL.Query().Get("uploadId") == "" ||
+		r.Method == http.MethodPost && r.URL.Query().Has("uploads")
+	if b.ObjectLock {
+		// A new version: a PUT, or a multipart upload's completion.
+		if id := w.Header().Get("x-amz-version-id"); id != "" && w.Header().Get("x-amz-delete-marker") != "true" &&
+			(r.Method == http.MethodPut && r.URL.Query().Get("uploadId") == "" || r.Method == http.MethodPost && r.URL.Query().Get("uploadId") != "") {
+			s.mu.Lock()
+			if r.Method == http.MethodPost {
+				kmsKey = s.sse[objKey] // chosen when the upload began
+			}
+			s.mu.Unlock()
+			s.recordVersion(b, key, id, kmsKey, s.cloud.now())
+			if b.Replication != nil {
+				s.replicate(b, key, id)
+			}
+		}
+		if r.Method == http.MethodPost && r.URL.Query().Has("uploads") && kmsKey != "" {
+			s.mu.Lock()
+			s.sse[objKey] = kmsKey
+			s.mu.Unlock()
+		}
+		return
+	}
+	s.mu.Lock()
+	switch {
+	case newObject && kmsKey != "":
+		s.sse[objKey] = kmsKey
+	case r.Method == http.MethodDelete && r.URL.Query().Get("uploadId") == "":
+		delete(s.sse, objKey)
+	}
+	s.mu.Unlock()
+}
+
+// objectLock applies Object Lock to a request on a bucket that has it:
+// the lock headers the rig does not model, the checksum rule, a delete of
+// a locked version, and the retention and legal hold requests it serves
+// itself (op.own).
+func (s *S3) objectLock(w http.ResponseWriter, r *http.Request, session *Session, b Bucket, key string, op s3Op) *Error {
+	if !b.ObjectLock {
+		return nil
+	}
+	q := r.URL.Query()
+	switch {
+	case q.Has("legal-hold"):
+		return errorf(501, "NotImplemented", "the rig does not model legal holds")
+	case q.Has("retention"):
+		return s.serveRetention(w, r, session, b, key, op.resource)
+	case r.Method == http.MethodPut && q.Get("uploadId") == "" || r.Method == http.MethodPost && q.Has("uploads"):
+		if e := lockHeaders(r); e != nil {
+			return e
+		}
+		if r.Method == http.MethodPut {
+			return checksumRequired(r, b)
+		}
+	case r.Method == http.MethodPut && q.Get("uploadId") != "":
+		return checksumRequired(r, b)
+	case r.Method == http.MethodDelete && q.Get("versionId") != "":
+		return s.checkVersionDelete(r, session, b, key, q.Get("versionId"), op.resource)
+	}
+	return nil
 }
 
 // requestedKMSKey is the key an upload is encrypted with: the request's
@@ -334,7 +467,11 @@ func writeS3Error(w http.ResponseWriter, e *Error, region string) {
 func (s *S3) Objects(bucket, prefix string) ([]string, error) {
 	p := gofakes3.NewFolderPrefix(prefix)
 	p.HasDelimiter = false
-	list, err := s.backend.ListBucket(bucket, &p, gofakes3.ListBucketPage{})
+	var backend gofakes3.Backend = s.backend
+	if b, ok := s.cloud.GetBucket(bucket); ok && b.ObjectLock {
+		backend = s.versioned
+	}
+	list, err := backend.ListBucket(bucket, &p, gofakes3.ListBucketPage{})
 	if err != nil {
 		return nil, err
 	}
