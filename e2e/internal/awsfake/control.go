@@ -125,7 +125,7 @@ func (c *Cloud) ControlHandler(s3 *S3, identity func(assumeRoleARN string) (Iden
 		"PutPublicAccessBlock": op(func(in BucketSettingInput) (interface{}, error) {
 			return none, c.UpdateBucket(in.Name, func(x *Bucket) { x.BlockPublicPolicy = in.BlockPublicPolicy })
 		}),
-		"CreateKey": op(func(in KeyInput) (interface{}, error) { return c.createKey(in) }),
+		"CreateKey":    op(func(in KeyInput) (interface{}, error) { return c.createKey(in) }),
 		"PutKeyPolicy": op(func(in KeyInput) (interface{}, error) { return none, c.putKeyPolicy(in.ARN, in.Policy) }),
 		"PutBucketPolicy": op(func(in BucketInput) (interface{}, error) {
 			return none, c.UpdateBucket(in.Name, func(x *Bucket) { x.Policy = in.Policy })
