@@ -16,6 +16,14 @@ var functions = map[string]func(p *Provider, args resource.PropertyMap) (resourc
 			"accountId": p.identity.Account, "arn": p.identity.ARN, "id": p.identity.Account, "userId": "AROARIG:" + p.identity.Account,
 		}), nil
 	},
+	"aws:index/getRegion:getRegion": func(p *Provider, args resource.PropertyMap) (resource.PropertyMap, error) {
+		if len(args) > 0 {
+			return nil, fmt.Errorf("the rig's aws provider answers getRegion for its own region only")
+		}
+		return resource.NewPropertyMapFromMap(map[string]interface{}{
+			"name": p.region, "id": p.region, "endpoint": "ec2." + p.region + ".amazonaws.com", "description": p.region,
+		}), nil
+	},
 	"aws:eks/getCluster:getCluster": func(p *Provider, args resource.PropertyMap) (resource.PropertyMap, error) {
 		var c awsfake.Cluster
 		if err := p.Control.Do("DescribeCluster", map[string]string{"Name": str(args, "name")}, &c); err != nil {

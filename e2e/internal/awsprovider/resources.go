@@ -84,12 +84,36 @@ func init() {
 			return p.Control.Do("DeletePodIdentityAssociation", map[string]string{"Cluster": cluster, "ID": assoc}, nil)
 		},
 	})
+	register("aws:kms/key:Key", resourceType{
+		inputs:  []string{"description", "keyUsage", "enableKeyRotation", "deletionWindowInDays", "policy", "tags"},
+		replace: []string{"keyUsage"},
+		create: func(p *Provider, _ string, in resource.PropertyMap) (string, resource.PropertyMap, error) {
+			if u := str(in, "keyUsage"); u != "" && u != "ENCRYPT_DECRYPT" {
+				return "", nil, fmt.Errorf("the rig models symmetric ENCRYPT_DECRYPT keys only, not %s", u)
+			}
+			var k awsfake.Key
+			err := p.Control.Do("CreateKey", awsfake.KeyInput{Region: p.region, Account: p.identity.Account, Partition: p.identity.Partition, Policy: str(in, "policy")}, &k)
+			if err != nil {
+				return "", nil, err
+			}
+			id := k.ARN[strings.LastIndex(k.ARN, "/")+1:]
+			return id, outputs(in, map[string]interface{}{"arn": k.ARN, "keyId": id}), nil
+		},
+		update: func(p *Provider, id string, olds, news resource.PropertyMap) (resource.PropertyMap, error) {
+			err := p.Control.Do("PutKeyPolicy", awsfake.KeyInput{ARN: str(olds, "arn"), Policy: str(news, "policy")}, nil)
+			return outputs(news, map[string]interface{}{"arn": str(olds, "arn"), "keyId": id}), err
+		},
+		delete: func(*Provider, string, resource.PropertyMap) error {
+			return fmt.Errorf("the rig does not model scheduling a key's deletion")
+		},
+	})
 	register("aws:s3/bucketV2:BucketV2", resourceType{
 		inputs:  []string{"bucket", "forceDestroy", "objectLockEnabled", "tags"},
 		replace: []string{"bucket", "objectLockEnabled"},
 		create: func(p *Provider, _ string, in resource.PropertyMap) (string, resource.PropertyMap, error) {
 			name := str(in, "bucket")
-			err := p.Control.Do("CreateBucket", awsfake.BucketInput{Name: name, Region: p.region, Account: p.identity.Account, Partition: p.identity.Partition}, nil)
+			lock := in["objectLockEnabled"].IsBool() && in["objectLockEnabled"].BoolValue()
+			err := p.Control.Do("CreateBucket", awsfake.BucketInput{Name: name, Region: p.region, Account: p.identity.Account, Partition: p.identity.Partition, ObjectLock: lock}, nil)
 			if err != nil {
 				return "", nil, err
 			}
@@ -105,8 +129,10 @@ func init() {
 			return p.Control.Do("DeleteBucket", awsfake.BucketInput{Name: id}, nil)
 		},
 	})
-	// Bucket settings: stored as given; the policy and the default
-	// encryption key take effect in the S3 stand-in.
+	// Bucket settings: the policy, the default encryption key, the
+	// public access block, versioning, Object Lock's default retention
+	// and replication take effect in the S3 stand-in; ownership and the
+	// lifecycle are stored as given.
 	for token, inputs := range map[string][]string{
 		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                     {"bucket", "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"},
 		"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     {"bucket", "rule"},
@@ -115,6 +141,7 @@ func init() {
 		"aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2":                     {"bucket", "rule"},
 		"aws:s3/bucketPolicy:BucketPolicy":                                                           {"bucket", "policy"},
 		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": {"bucket", "rules"},
+		"aws:s3/bucketReplicationConfig:BucketReplicationConfig":                                     {"bucket", "role", "rules"},
 	} {
 		token := token
 		register(token, resourceType{
@@ -163,8 +190,99 @@ func applyBucketSetting(p *Provider, token string, in resource.PropertyMap, remo
 			key = ""
 		}
 		return p.Control.Do("PutBucketEncryption", awsfake.BucketInput{Name: name, KMSKey: key}, nil)
+	case "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+		block := in["blockPublicPolicy"].IsBool() && in["blockPublicPolicy"].BoolValue() && !remove
+		return p.Control.Do("PutPublicAccessBlock", awsfake.BucketSettingInput{Name: name, BlockPublicPolicy: block}, nil)
+	case "aws:s3/bucketVersioningV2:BucketVersioningV2":
+		if remove {
+			return nil // S3 has no "unversioned" to return to; the bucket stays as it is
+		}
+		status := ""
+		if v := in["versioningConfiguration"]; v.IsObject() {
+			status = str(v.ObjectValue(), "status")
+		}
+		return p.Control.Do("PutBucketVersioning", awsfake.BucketSettingInput{Name: name, Versioning: status}, nil)
+	case "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2":
+		retention, err := defaultRetention(in)
+		if err != nil || remove {
+			retention = nil
+		}
+		if err != nil && !remove {
+			return err
+		}
+		return p.Control.Do("PutObjectLockConfiguration", awsfake.BucketSettingInput{Name: name, DefaultRetention: retention}, nil)
+	case "aws:s3/bucketReplicationConfig:BucketReplicationConfig":
+		rep, err := replicationRule(in)
+		if err != nil && !remove {
+			return err
+		}
+		if remove {
+			rep = nil
+		}
+		return p.Control.Do("PutBucketReplication", awsfake.BucketSettingInput{Name: name, Replication: rep}, nil)
 	}
 	return p.Control.Do("GetBucket", awsfake.BucketInput{Name: name}, nil)
+}
+
+// defaultRetention reads an Object Lock configuration's rule: a default
+// retention in days; years are not modelled.
+func defaultRetention(in resource.PropertyMap) (*awsfake.Retention, error) {
+	rule := in["rule"]
+	if !rule.IsObject() {
+		return nil, nil
+	}
+	d := rule.ObjectValue()["defaultRetention"]
+	if !d.IsObject() {
+		return nil, nil
+	}
+	m := d.ObjectValue()
+	if _, years := m["years"]; years {
+		return nil, fmt.Errorf("the rig models a default retention in days only")
+	}
+	return &awsfake.Retention{Mode: str(m, "mode"), Days: num(m, "days")}, nil
+}
+
+// replicationRule reads a replication configuration as the rig models it:
+// one enabled rule with an empty filter, every SSE-KMS object selected,
+// delete markers not replicated, and the replica's key.
+func replicationRule(in resource.PropertyMap) (*awsfake.Replication, error) {
+	rules := in["rules"]
+	if !rules.IsArray() || len(rules.ArrayValue()) != 1 {
+		return nil, fmt.Errorf("the rig models exactly one replication rule")
+	}
+	rule := rules.ArrayValue()[0].ObjectValue()
+	for k := range rule {
+		switch k {
+		case "id", "status", "priority", "filter", "deleteMarkerReplication", "sourceSelectionCriteria", "destination", "__defaults":
+		default:
+			return nil, fmt.Errorf("the rig does not model the replication rule's %q", k)
+		}
+	}
+	sub := func(m resource.PropertyMap, k string) resource.PropertyMap {
+		if v := m[resource.PropertyKey(k)]; v.IsObject() {
+			return v.ObjectValue()
+		}
+		return nil
+	}
+	filter, dmr, ssc, dst := sub(rule, "filter"), sub(rule, "deleteMarkerReplication"), sub(rule, "sourceSelectionCriteria"), sub(rule, "destination")
+	switch {
+	case str(rule, "status") != "Enabled":
+		return nil, fmt.Errorf("the rig models an Enabled replication rule only")
+	case filter == nil || str(filter, "prefix") != "" || filter["tag"].IsObject() || filter["and"].IsObject():
+		return nil, fmt.Errorf("the rig models a replication rule with an empty filter (every object) only")
+	case dmr == nil || str(dmr, "status") != "Disabled":
+		return nil, fmt.Errorf("the rig does not model replicating delete markers (deleteMarkerReplication must be Disabled)")
+	case ssc == nil || sub(ssc, "sseKmsEncryptedObjects") == nil || str(sub(ssc, "sseKmsEncryptedObjects"), "status") != "Enabled":
+		return nil, fmt.Errorf("the rig models replication of SSE-KMS objects (sourceSelectionCriteria.sseKmsEncryptedObjects Enabled) only")
+	case dst == nil || !strings.HasPrefix(str(dst, "bucket"), "arn:"):
+		return nil, fmt.Errorf("the replication destination must be a bucket ARN")
+	}
+	bucketARN := str(dst, "bucket")
+	key := ""
+	if enc := sub(dst, "encryptionConfiguration"); enc != nil {
+		key = str(enc, "replicaKmsKeyId")
+	}
+	return &awsfake.Replication{Role: str(in, "role"), Destination: bucketARN[strings.LastIndex(bucketARN, ":")+1:], ReplicaKMSKey: key}, nil
 }
 
 func createRole(p *Provider, _ string, in resource.PropertyMap) (string, resource.PropertyMap, error) {
