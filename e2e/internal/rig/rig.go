@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/johannesboyne/gofakes3/backend/s3bolt"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -44,6 +42,9 @@ type Config struct {
 	// (awsfake/propagation.go); 0 makes changes visible at once.
 	IAMPropagation time.Duration
 	Log            func(format string, args ...interface{})
+	// World is the AWS side to join, shared with other clusters; nil
+	// gives the rig one of its own (in Dir, with Account and Region).
+	World *World
 }
 
 // Rig is a running stand-in.
@@ -60,9 +61,13 @@ type Rig struct {
 	STSURL, S3URL, AgentURL       string
 	ControlURL                    string
 	AdminToken                    string // what the rig's `aws eks get-token` returns
-	servers                       []*http.Server
-	cancel                        context.CancelFunc
-	done                          chan struct{}
+	// StateDir is where its stacks keep their Pulumi state: the world's.
+	StateDir  string
+	world     *World
+	ownsWorld bool
+	servers   []*http.Server
+	cancel    context.CancelFunc
+	done      chan struct{}
 }
 
 // Partition is the AWS partition of a region.
@@ -97,13 +102,14 @@ func Start(ctx context.Context, cfg Config) (r *Rig, err error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	if r.CA, err = pki.NewCA("velero-irsa-rig-ca"); err != nil {
-		return nil, err
+	if r.world = cfg.World; r.world == nil {
+		if r.world, err = NewWorld(cfg.Dir, cfg.Account, cfg.Region, cfg.IAMPropagation); err != nil {
+			return nil, err
+		}
+		r.ownsWorld = true
 	}
-	r.CAFile = filepath.Join(cfg.Dir, "rig-ca.crt")
-	if err := os.WriteFile(r.CAFile, r.CA.CertPEM, 0o644); err != nil {
-		return nil, err
-	}
+	w := r.world
+	r.CA, r.CAFile, r.Cloud, r.S3, r.S3URL, r.ControlURL, r.StateDir = w.CA, w.CAFile, w.Cloud, w.S3, w.S3URL, w.ControlURL, w.StateDir()
 
 	r.Cluster, err = cluster.Start(ctx, cluster.Options{Bin: cfg.Bin, Dir: filepath.Join(cfg.Dir, "cluster"), Issuer: r.Issuer, AdminToken: r.AdminToken})
 	if err != nil {
@@ -120,40 +126,19 @@ func Start(ctx context.Context, cfg Config) (r *Rig, err error) {
 		return nil, err
 	}
 
-	r.Cloud = awsfake.NewCloud()
-	r.Cloud.SetPropagationDelay(cfg.IAMPropagation)
+	w.register(r.Issuer, r.Cluster.JWKS)
 	r.Cloud.CreateCluster(awsfake.Cluster{
 		Name: cfg.ClusterName, ARN: r.ClusterARN, Region: cfg.Region, Endpoint: r.Cluster.Endpoint,
 		CertificateAuthority: base64.StdEncoding.EncodeToString(r.Cluster.CAPEM), Issuer: r.Issuer,
 	})
-	backend, err := s3bolt.NewFile(filepath.Join(cfg.Dir, "s3.bolt"))
-	if err != nil {
+	if r.STSURL, err = w.STSURL(cfg.Region); err != nil {
 		return nil, err
 	}
-	r.S3 = awsfake.NewS3(r.Cloud, backend)
-	keys := r.Keys
-	if r.STSURL, err = r.serve(r.Cloud.STSHandler(keys), nil); err != nil {
-		return nil, err
-	}
-	serving, err := r.CA.Issue("127.0.0.1", nil, true)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := tls.X509KeyPair(serving.CertPEM, serving.KeyPEM)
-	if err != nil {
-		return nil, err
-	}
-	if r.S3URL, err = r.serve(r.S3, &tls.Config{Certificates: []tls.Certificate{cert}}); err != nil {
-		return nil, err
-	}
-	agent, err := r.serve(r.Cloud.PodIdentityAgent(cfg.ClusterName, keys), nil)
+	agent, err := r.serve(r.Cloud.PodIdentityAgent(cfg.ClusterName, w.Keys), nil)
 	if err != nil {
 		return nil, err
 	}
 	r.AgentURL = agent + "/v1/credentials"
-	if r.ControlURL, err = r.serve(r.Cloud.ControlHandler(r.S3, r.identity), nil); err != nil {
-		return nil, err
-	}
 
 	r.Runtime = &runtime.Runtime{
 		Client: r.Kube, Endpoint: r.Cluster.Endpoint, CAPEM: r.Cluster.CAPEM, Dir: filepath.Join(cfg.Dir, "pods"),
@@ -180,34 +165,9 @@ func Start(ctx context.Context, cfg Config) (r *Rig, err error) {
 	return r, nil
 }
 
-// Keys answers STS's and EKS Auth's key lookups: the cluster's issuer is
-// served by the API server; any other issuer is unreachable, as another
-// cluster's would be to a token it did not sign.
-func (r *Rig) Keys(issuer string) (awsfake.KeySet, error) {
-	var set awsfake.KeySet
-	if issuer != r.Issuer {
-		return set, fmt.Errorf("issuer %s is not this rig's cluster", issuer)
-	}
-	raw, err := r.Cluster.JWKS()
-	if err != nil {
-		return set, err
-	}
-	return set, json.Unmarshal(raw, &set)
-}
-
-// identity is who the aws provider plugin works as: the rig account, or
-// the account of a role it is configured to assume.
-func (r *Rig) identity(assumeRoleARN string) (awsfake.Identity, error) {
-	account, partition := r.Account, r.Partition
-	if assumeRoleARN != "" {
-		parts := strings.Split(assumeRoleARN, ":")
-		if len(parts) < 6 || parts[2] != "iam" {
-			return awsfake.Identity{}, fmt.Errorf("assumeRole roleArn %q is not a role ARN", assumeRoleARN)
-		}
-		account, partition = parts[4], parts[1]
-	}
-	return awsfake.Identity{Account: account, Partition: partition, ARN: fmt.Sprintf("arn:%s:iam::%s:role/rig-deployer", partition, account)}, nil
-}
+// Keys answers STS's and EKS Auth's key lookups, for every cluster of the
+// rig's world.
+func (r *Rig) Keys(issuer string) (awsfake.KeySet, error) { return r.world.Keys(issuer) }
 
 func (r *Rig) serve(h http.Handler, tlsConfig *tls.Config) (string, error) {
 	l, err := proc.Listen()
@@ -240,6 +200,9 @@ func (r *Rig) Stop() {
 		_ = s.Close()
 	}
 	r.servers = nil
+	if r.ownsWorld && r.world != nil {
+		r.world.Stop()
+	}
 }
 
 // CreateBucket creates a bucket in the rig account, as a user would before

@@ -672,7 +672,7 @@ func (d *Deployment) noKeyLeft(key awsfake.AccessKey, oldStopped time.Time) erro
 // stateHoldsNoKey searches every file of the stack's backend (the stack
 // file, its .bak, the history and backup copies) for the key.
 func (d *Deployment) stateHoldsNoKey(key awsfake.AccessKey) error {
-	root := filepath.Join(d.Rig.Dir, "pulumi-state")
+	root := d.Rig.StateDir
 	files := 0
 	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {

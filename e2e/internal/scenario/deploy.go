@@ -311,7 +311,7 @@ func (d *Deployment) environment(op string) []string {
 	env := []string{
 		"PATH=" + path, "HOME=" + filepath.Join(r.Dir, "home"),
 		"PULUMI_HOME=" + filepath.Join(r.Dir, "pulumi-home"),
-		"PULUMI_BACKEND_URL=file://" + filepath.Join(r.Dir, "pulumi-state"),
+		"PULUMI_BACKEND_URL=file://" + r.StateDir,
 		"PULUMI_CONFIG_PASSPHRASE=rig", "PULUMI_SKIP_UPDATE_CHECK=true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true", "PULUMI_SKIP_CONFIRMATIONS=true",
 		// The chart repository and the S3 stand-in are served with the rig's
