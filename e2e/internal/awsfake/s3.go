@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
 
 // Bucket is an S3 bucket as the rig knows it: where it lives, who owns it,
@@ -122,7 +123,7 @@ type S3 struct {
 	fake    http.Handler
 	// versioned holds the buckets with Object Lock, every version in
 	// memory; vfake serves them.
-	versioned *s3mem.Backend
+	versioned *versionStore
 	vfake     http.Handler
 	mu        sync.Mutex
 	sse       map[string]string   // bucket/key → KMS key ARN of an SSE-KMS object
@@ -133,7 +134,7 @@ type S3 struct {
 // memory instead).
 func NewS3(cloud *Cloud, backend gofakes3.Backend) *S3 {
 	fake := gofakes3.New(backend, gofakes3.WithAutoBucket(false), gofakes3.WithHostBucket(false))
-	versioned := s3mem.New()
+	versioned := newVersionStore()
 	vfake := gofakes3.New(versioned, gofakes3.WithAutoBucket(false), gofakes3.WithHostBucket(false))
 	return &S3{cloud: cloud, backend: backend, fake: fake.Server(), versioned: versioned, vfake: vfake.Server(),
 		sse: map[string]string{}, versions: map[string]*version{}}
@@ -250,6 +251,14 @@ func classify(r *http.Request, bucket, key string, versioned bool) (s3Op, *Error
 // every action (and the KMS actions of SSE-KMS), applies Object Lock, then
 // lets gofakes3 serve, and replicates what a replication rule covers.
 func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		// A failure of the stand-in is reported as S3 reports its own, with
+		// what failed, rather than as a reset stream.
+		if p := recover(); p != nil {
+			fmt.Fprintf(os.Stderr, "S3 stand-in: %s %s: %v\n%s", r.Method, r.URL, p, debug.Stack())
+			writeS3Error(w, errorf(500, "InternalError", "the rig's S3 stand-in failed on %s %s: %v", r.Method, r.URL.Path, p), "")
+		}
+	}()
 	path := strings.TrimPrefix(r.URL.Path, "/")
 	bucket, key, _ := strings.Cut(path, "/")
 	if k, err := url.PathUnescape(key); err == nil {

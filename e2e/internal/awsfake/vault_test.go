@@ -407,3 +407,36 @@ func TestVaultSettingsRefused(t *testing.T) {
 		t.Error("a lower-case mode was accepted")
 	}
 }
+
+// TestVaultUndelete: removing a delete marker, as the backup account's
+// administrator may, makes the version behind it current again, and the
+// bucket lists as before (the restore procedure of deleted backups).
+func TestVaultUndelete(t *testing.T) {
+	v := newVaultRig(t)
+	ctx := context.Background()
+	prod := v.client(v.prodCreds, "eu-central-1")
+	admin := v.client(v.adminCreds, "eu-central-1")
+	const obj = "clusters/prod-use1/backups/b1/velero-backup.json"
+	for _, body := range []string{"first", "second"} {
+		if err := put(prod, vaultBucket, obj, body, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := prod.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(vaultBucket), Key: aws.String(obj)}); err != nil {
+		t.Fatal(err)
+	}
+	listed, err := admin.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(vaultBucket), Prefix: aws.String("clusters/prod-use1/backups/")})
+	if err != nil || len(listed.DeleteMarkers) != 1 || len(listed.Versions) != 2 || !aws.ToBool(listed.DeleteMarkers[0].IsLatest) {
+		t.Fatalf("versions after the delete: %+v %+v, %v", listed.Versions, listed.DeleteMarkers, err)
+	}
+	if _, err := admin.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(vaultBucket), Key: aws.String(obj), VersionId: listed.DeleteMarkers[0].VersionId}); err != nil {
+		t.Fatalf("removing the delete marker: %v", err)
+	}
+	if got, err := get(prod, vaultBucket, obj); err != nil || got != "second" {
+		t.Errorf("after removing the marker: %q, %v; want the newest version back", got, err)
+	}
+	out, err := prod.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(vaultBucket), Prefix: aws.String("clusters/prod-use1/"), Delimiter: aws.String("/")})
+	if err != nil || len(out.CommonPrefixes) != 1 || aws.ToString(out.CommonPrefixes[0].Prefix) != "clusters/prod-use1/backups/" {
+		t.Errorf("listing after the undelete: %+v, %v", out, err)
+	}
+}

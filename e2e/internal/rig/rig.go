@@ -165,6 +165,13 @@ func Start(ctx context.Context, cfg Config) (r *Rig, err error) {
 	return r, nil
 }
 
+// SharesWorld is true for a rig that joined another's world (other
+// clusters' calls reach the same stand-in).
+func (r *Rig) SharesWorld() bool { return !r.ownsWorld }
+
+// World is the AWS side the rig works in.
+func (r *Rig) World() *World { return r.world }
+
 // Keys answers STS's and EKS Auth's key lookups, for every cluster of the
 // rig's world.
 func (r *Rig) Keys(issuer string) (awsfake.KeySet, error) { return r.world.Keys(issuer) }

@@ -139,6 +139,9 @@ func (d *Deployment) checkDeployed(upOutput, namespace, serviceAccount, bucket, 
 	}
 	allowed := 0
 	for _, c := range calls {
+		if d.Rig.SharesWorld() && !strings.Contains(c.RoleARN, ":"+d.Rig.Account+":") {
+			continue // another cluster's, in its own account
+		}
 		if c.Subject != want {
 			return fmt.Errorf("STS saw a %s call for %q; want only %s", c.Action, c.Subject, want)
 		}

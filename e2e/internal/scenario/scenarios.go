@@ -194,6 +194,7 @@ func All() []string {
 		names = append(names, c.name)
 	}
 	return append(names, "identity-change", "pod-identity", "restore-drill", "refresh-after-failure", "interrupted", "destroy-namespace", "iam-delay", "alerts",
+		"vault", "stolen-role", "region-loss",
 		"any-stack", "other-languages", "adopt-helm", "adopt-cli", "adopt-argocd")
 }
 
@@ -265,6 +266,9 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 			groups = append(groups, single(c.name, 78*time.Second, func(ctx context.Context, e *Env) error { return broken(ctx, e, c) }))
 		}
 	}
+	// One world of four stacks and three clusters, in order: the vault and
+	// its writers, a stolen role's deletes, then the loss of the region.
+	shared([]string{"vault", "stolen-role", "region-loss"}, 300*time.Second, vaultScenarios)
 	// One rig: the destroy follows the interrupted stack's passing up.
 	shared([]string{"interrupted", "destroy-namespace"}, 50*time.Second, interrupted)
 	for _, s := range []struct {
