@@ -122,10 +122,10 @@ type vaultWorld struct {
 	e          *Env
 	world      *rig.World
 	a, b       *Deployment
-	canary     string                           // A's scheduled backup with the canary
+	canary     string                  // A's scheduled backup with the canary
 	canaryKeys []awsfake.ObjectVersion // its object versions in the vault
-	stolen     aws.Credentials                  // A's role's credentials
-	aRole      string                           // A's role ARN
+	stolen     aws.Credentials         // A's role's credentials
+	aRole      string                  // A's role ARN
 	rigs       []*rig.Rig
 }
 
