@@ -71,6 +71,12 @@ func runVaultStack(t *testing.T, cfg map[string]string) (*pulumimock.Recorder, m
 	t.Helper()
 	rec := &pulumimock.Recorder{}
 	rec.OnProviderInvoke = vaultAWS(rec, "999999999999")
+	return runVaultStackWith(t, cfg, rec)
+}
+
+// runVaultStackWith is runVaultStack with the recorder given.
+func runVaultStackWith(t *testing.T, cfg map[string]string, rec *pulumimock.Recorder) (*pulumimock.Recorder, map[string]string, error) {
+	t.Helper()
 	outputs := map[string]string{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -349,5 +355,23 @@ func TestVaultVolumeWarning(t *testing.T) {
 	c.SnapshotsEnabled = false
 	if got := vaultVolumeWarning(c, "us-east-1"); got != "" {
 		t.Errorf("warning without snapshots = %q", got)
+	}
+}
+
+// TestExampleVaultStack runs stacks/Pulumi.backup-vault.yaml: its outputs
+// are what the example cluster stacks are tested against.
+func TestExampleVaultStack(t *testing.T) {
+	rec := &pulumimock.Recorder{}
+	rec.OnProviderInvoke = vaultAWS(rec, "444455556666")
+	_, outputs, err := runVaultStackWith(t, stackFileConfig(t, "backup-vault"), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := clusterStackOutputs["outputs"].ObjectValue()
+	for _, k := range []string{"account", "bucketName", "region", "replicaBucketName", "replicaRegion", "clusters", "restorers"} {
+		w, _ := json.Marshal(want[resource.PropertyKey(k)].Mappable())
+		if outputs[k] != string(w) {
+			t.Errorf("output %s = %s; the example cluster stacks are tested against %s", k, outputs[k], w)
+		}
 	}
 }
