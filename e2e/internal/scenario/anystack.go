@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/velero-irsa/velero-irsa/e2e/internal/awsfake"
+	"github.com/velero-irsa/velero-irsa/e2e/internal/rig"
 )
 
 // stackFacts is what the rig reads from a stack file to stand in for its
@@ -31,6 +32,7 @@ type stackFacts struct {
 	boundary     string
 	deployRole   string
 	clusterStack string
+	vaultStack   string
 }
 
 var (
@@ -56,7 +58,7 @@ func readStackFacts(file string) (stackFacts, error) {
 		return f, fmt.Errorf("the stack names no clusterName or region")
 	}
 	f.podIdentity = s("identityMode") == "podIdentity"
-	f.boundary, f.deployRole, f.clusterStack = s("rolePermissionsBoundaryArn"), s("assumeRoleArn"), s("clusterStack")
+	f.boundary, f.deployRole, f.clusterStack, f.vaultStack = s("rolePermissionsBoundaryArn"), s("assumeRoleArn"), s("clusterStack"), s("vaultStack")
 	for _, k := range []string{"oidcProviderArn", "oidcIssuerUrl"} {
 		if m := issuerID.FindStringSubmatch(s(k)); m != nil {
 			f.oidcID = m[1]
@@ -75,7 +77,7 @@ func readStackFacts(file string) (stackFacts, error) {
 			f.keys = append(f.keys, s(k))
 		}
 	}
-	if created, _ := f.config["createBucket"].(bool); !created {
+	if created, _ := f.config["createBucket"].(bool); !created && s("bucketName") != "" {
 		f.buckets[s("bucketName")] = f.region
 	}
 	if locations, ok := f.config["additionalBackupLocations"].(map[string]interface{}); ok {
@@ -119,11 +121,23 @@ func anyStack(ctx context.Context, e *Env, name, path string) error {
 	if err != nil {
 		return err
 	}
+	if vault, ok := vaultOf(string(raw)); ok {
+		return anyVaultStack(ctx, e, name, string(raw), vault)
+	}
 	f, err := readStackFacts(string(raw))
 	if err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
-	r, err := startRigWithID(ctx, e, "stack-"+name, f.account, f.region, f.cluster, f.oidcID)
+	var world *rig.World
+	if f.vaultStack != "" {
+		// The vault stack, and a cluster a drill restores, share the AWS
+		// side and the Pulumi state with this stack.
+		if world, err = rig.NewWorld(filepath.Join(e.Work, "stack-"+name+"-world"), f.account, f.region, 0); err != nil {
+			return err
+		}
+		defer world.Stop()
+	}
+	r, err := startRigIn(ctx, e, world, "stack-"+name, f.account, f.region, f.cluster, f.oidcID, 0)
 	if err != nil {
 		return err
 	}
@@ -166,6 +180,16 @@ func anyStack(ctx context.Context, e *Env, name, path string) error {
 			return err
 		}
 	}
+	bucket, prefix := "", ""
+	if f.vaultStack != "" {
+		v, err := vaultFor(ctx, e, r, d, f)
+		if err != nil {
+			return err
+		}
+		if c, writes := v.Clusters[f.cluster]; writes {
+			bucket, prefix = v.BucketName, c.Prefix
+		}
+	}
 	out, err := d.Run(ctx, "up", upTimeout)
 	if err != nil {
 		return err
@@ -177,7 +201,7 @@ func anyStack(ctx context.Context, e *Env, name, path string) error {
 		return def
 	}
 	verify, _ := f.config["verifyBackup"].(bool)
-	return d.checkDeployed(out, str("namespace", "velero"), str("serviceAccountName", "velero-server"), str("bucketName", ""), str("backupPrefix", ""), verify, !f.podIdentity)
+	return d.checkDeployed(out, str("namespace", "velero"), str("serviceAccountName", "velero-server"), str("bucketName", bucket), str("backupPrefix", prefix), verify, !f.podIdentity)
 }
 
 // clusterStack creates, in the rig's backend, the stack a clusterStack

@@ -40,6 +40,12 @@ func startRigPropagating(ctx context.Context, e *Env, name, account, region, clu
 }
 
 func startRigWith(ctx context.Context, e *Env, name, account, region, cluster, oidcID string, iamDelay time.Duration) (*rig.Rig, error) {
+	return startRigIn(ctx, e, nil, name, account, region, cluster, oidcID, iamDelay)
+}
+
+// startRigIn is startRigWith in a world shared with other clusters (nil:
+// one of its own).
+func startRigIn(ctx context.Context, e *Env, world *rig.World, name, account, region, cluster, oidcID string, iamDelay time.Duration) (*rig.Rig, error) {
 	if oidcID == "" {
 		id := make([]byte, 16)
 		_, _ = rand.Read(id)
@@ -48,7 +54,7 @@ func startRigWith(ctx context.Context, e *Env, name, account, region, cluster, o
 	return rig.Start(ctx, rig.Config{
 		Bin: e.Bin, Dir: filepath.Join(e.Work, name), Account: account, Region: region, ClusterName: cluster,
 		OIDCID: oidcID, VeleroTag: e.VeleroTag, PluginTag: e.PluginTag, PodNet: filepath.Join(e.RigBin, "podnet"),
-		IAMPropagation: iamDelay,
+		IAMPropagation: iamDelay, World: world,
 	})
 }
 

@@ -162,11 +162,7 @@ func vaultScenarios(ctx context.Context, e *Env, report func(string, error)) {
 
 // cluster starts one cluster of the world, with its IAM OIDC provider.
 func (v *vaultWorld) cluster(ctx context.Context, name, account, region string) (*rig.Rig, error) {
-	r, err := rig.Start(ctx, rig.Config{
-		Bin: v.e.Bin, Dir: filepath.Join(v.e.Work, name), Account: account, Region: region, ClusterName: name,
-		OIDCID: strings.ToUpper(strings.ReplaceAll(name, "-", "")) + "0123456789ABCDEF", VeleroTag: v.e.VeleroTag, PluginTag: v.e.PluginTag,
-		PodNet: filepath.Join(v.e.RigBin, "podnet"), World: v.world,
-	})
+	r, err := startRigIn(ctx, v.e, v.world, name, account, region, name, "", 0)
 	if err != nil {
 		return nil, fmt.Errorf("starting cluster %s: %w", name, err)
 	}
@@ -246,43 +242,8 @@ func (v *vaultWorld) vaultUp(ctx context.Context, d *Deployment) error {
 // canaryBackup puts a canary in A's namespace payments and runs A's
 // canary schedule once, waiting for the backup and its replication.
 func (v *vaultWorld) canaryBackup(ctx context.Context) error {
-	d := v.a
-	for _, args := range [][]string{
-		{"create", "namespace", "payments"},
-		{"-n", "payments", "create", "configmap", "velero-irsa-dr-canary", "--from-literal=purpose=dr-drill", "--from-literal=cluster=vault-a"},
-		{"-n", "payments", "label", "configmap", "velero-irsa-dr-canary", "velero-irsa/dr-canary=canary"},
-	} {
-		if _, err := d.kubectl(args...); err != nil {
-			return err
-		}
-	}
-	if _, err := d.show("velero backup create --from-schedule "+canarySchedule+" -n velero --wait", func() (string, error) {
-		return d.velero("backup", "create", "--from-schedule", canarySchedule, "-n", "velero", "--wait")
-	}); err != nil {
-		return err
-	}
-	name, err := d.kubectl("get", "backups.velero.io", "-n", "velero", "-l", "velero.io/schedule-name="+canarySchedule, "-o", "jsonpath={.items[0].metadata.name}")
-	if err != nil || strings.TrimSpace(name) == "" {
-		return fmt.Errorf("no backup of schedule %s: %v", canarySchedule, err)
-	}
-	v.canary = strings.TrimSpace(name)
-	if phase := d.jsonpath("backups.velero.io", v.canary, "velero", "{.status.phase}"); phase != "Completed" {
-		return fmt.Errorf("backup %s is %q", v.canary, phase)
-	}
-	prefix := "clusters/vault-a/backups/" + v.canary + "/"
-	err = waitFor(ctx, time.Minute, "replication of "+prefix, func() error {
-		versions, err := v.world.S3.Versions(rigVault, prefix)
-		if err != nil || len(versions) == 0 {
-			return fmt.Errorf("no versions under %s: %v", prefix, err)
-		}
-		for _, x := range versions {
-			if x.Replication != "COMPLETED" {
-				return fmt.Errorf("%s: %s", x.Key, x.Replication)
-			}
-		}
-		v.canaryKeys = versions
-		return nil
-	})
+	var err error
+	v.canary, v.canaryKeys, err = canaryScheduleBackup(ctx, v.a, v.world, rigVault, "clusters/vault-a", canarySchedule, "payments")
 	if err != nil {
 		return err
 	}
@@ -293,6 +254,7 @@ func (v *vaultWorld) canaryBackup(ctx context.Context) error {
 			return fmt.Errorf("%s is locked %s until %s, want GOVERNANCE for 7 days", x.Key, x.LockMode, x.LockUntil)
 		}
 	}
+	prefix := "clusters/vault-a/backups/" + v.canary + "/"
 	replicas, err := v.world.S3.Versions(rigReplica, prefix)
 	if err != nil || len(replicas) != len(v.canaryKeys) {
 		return fmt.Errorf("the replica holds %d of the %d object versions of %s: %v", len(replicas), len(v.canaryKeys), v.canary, err)
@@ -300,6 +262,52 @@ func (v *vaultWorld) canaryBackup(ctx context.Context) error {
 	fmt.Fprintf(v.e.Out, "    %s: %d object versions in the vault, each locked GOVERNANCE for 7 days and encrypted with %s, all replicated (re-encrypted with %s)\n",
 		v.canary, len(v.canaryKeys), key, replicas[0].KMSKey)
 	return nil
+}
+
+// canaryScheduleBackup puts a canary (labelled velero-irsa/dr-canary,
+// data.cluster the cluster's name) in namespace on d's cluster, runs the
+// Velero Schedule schedule once, and waits for the backup and for its
+// objects in the vault (under prefix) to be replicated. It returns the
+// backup's name and its object versions in the vault.
+func canaryScheduleBackup(ctx context.Context, d *Deployment, world *rig.World, vault, prefix, schedule, namespace string) (string, []awsfake.ObjectVersion, error) {
+	for _, args := range [][]string{
+		{"create", "namespace", namespace},
+		{"-n", namespace, "create", "configmap", "velero-irsa-dr-canary", "--from-literal=purpose=dr-drill", "--from-literal=cluster=" + d.Rig.ClusterName},
+		{"-n", namespace, "label", "configmap", "velero-irsa-dr-canary", "velero-irsa/dr-canary=canary"},
+	} {
+		if _, err := d.kubectl(args...); err != nil {
+			return "", nil, err
+		}
+	}
+	if _, err := d.show("velero backup create --from-schedule "+schedule+" -n velero --wait", func() (string, error) {
+		return d.velero("backup", "create", "--from-schedule", schedule, "-n", "velero", "--wait")
+	}); err != nil {
+		return "", nil, err
+	}
+	out, err := d.kubectl("get", "backups.velero.io", "-n", "velero", "-l", "velero.io/schedule-name="+schedule, "-o", "jsonpath={.items[0].metadata.name}")
+	name := strings.TrimSpace(out)
+	if err != nil || name == "" {
+		return "", nil, fmt.Errorf("no backup of schedule %s: %v", schedule, err)
+	}
+	if phase := d.jsonpath("backups.velero.io", name, "velero", "{.status.phase}"); phase != "Completed" {
+		return "", nil, fmt.Errorf("backup %s is %q", name, phase)
+	}
+	objects := prefix + "/backups/" + name + "/"
+	var versions []awsfake.ObjectVersion
+	err = waitFor(ctx, time.Minute, "replication of "+objects, func() error {
+		var err error
+		versions, err = world.S3.Versions(vault, objects)
+		if err != nil || len(versions) == 0 {
+			return fmt.Errorf("no versions under %s: %v", objects, err)
+		}
+		for _, x := range versions {
+			if x.Replication != "COMPLETED" {
+				return fmt.Errorf("%s: %s", x.Key, x.Replication)
+			}
+		}
+		return nil
+	})
+	return name, versions, err
 }
 
 // roleCredentials are a cluster's Velero credentials, as its pods get
