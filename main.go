@@ -18,19 +18,21 @@ func main() {
 // role ARN and the other names; or, in a vault stack (config vault),
 // creates the backup vault and exports where clusters write and restore.
 func program(ctx *pulumi.Context) error {
+	outputs := map[string]pulumi.Input{}
 	if isVaultStack(ctx) {
-		outputs, err := deployVault(ctx)
+		vault, err := deployVault(ctx)
 		if err != nil {
 			return err
 		}
-		for name, value := range outputs {
-			ctx.Export(name, value)
+		outputs = vault
+	} else {
+		cluster, err := deploy(ctx)
+		if err != nil {
+			return err
 		}
-		return nil
-	}
-	outputs, err := deploy(ctx)
-	if err != nil {
-		return err
+		for name, value := range cluster {
+			outputs[name] = value
+		}
 	}
 	for name, value := range outputs {
 		ctx.Export(name, value)

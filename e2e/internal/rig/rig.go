@@ -22,7 +22,6 @@ import (
 	"github.com/velero-irsa/velero-irsa/e2e/internal/awsfake"
 	"github.com/velero-irsa/velero-irsa/e2e/internal/cluster"
 	"github.com/velero-irsa/velero-irsa/e2e/internal/pki"
-	"github.com/velero-irsa/velero-irsa/e2e/internal/proc"
 	"github.com/velero-irsa/velero-irsa/e2e/internal/runtime"
 )
 
@@ -177,20 +176,12 @@ func (r *Rig) World() *World { return r.world }
 func (r *Rig) Keys(issuer string) (awsfake.KeySet, error) { return r.world.Keys(issuer) }
 
 func (r *Rig) serve(h http.Handler, tlsConfig *tls.Config) (string, error) {
-	l, err := proc.Listen()
+	srv, url, err := serve(h, tlsConfig)
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
 	r.servers = append(r.servers, srv)
-	scheme := "http"
-	if tlsConfig != nil {
-		scheme = "https"
-		go func() { _ = srv.ServeTLS(l, "", "") }()
-	} else {
-		go func() { _ = srv.Serve(l) }()
-	}
-	return scheme + "://" + l.Addr().String(), nil
+	return url, nil
 }
 
 // Stop stops Velero's processes, the control plane and the servers.

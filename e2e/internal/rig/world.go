@@ -145,14 +145,23 @@ func (w *World) identity(assumeRoleARN string) (awsfake.Identity, error) {
 }
 
 func (w *World) serve(h http.Handler, tlsConfig *tls.Config) (string, error) {
-	l, err := proc.Listen()
+	srv, url, err := serve(h, tlsConfig)
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
 	w.mu.Lock()
 	w.servers = append(w.servers, srv)
 	w.mu.Unlock()
+	return url, nil
+}
+
+// serve serves h on a new loopback port, over TLS with tlsConfig.
+func serve(h http.Handler, tlsConfig *tls.Config) (*http.Server, string, error) {
+	l, err := proc.Listen()
+	if err != nil {
+		return nil, "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig}
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
@@ -160,7 +169,7 @@ func (w *World) serve(h http.Handler, tlsConfig *tls.Config) (string, error) {
 	} else {
 		go func() { _ = srv.Serve(l) }()
 	}
-	return scheme + "://" + l.Addr().String(), nil
+	return srv, scheme + "://" + l.Addr().String(), nil
 }
 
 // Stop stops the servers.
