@@ -305,8 +305,9 @@ func (c stackConfig) check(ns string) error {
 		return fmt.Errorf("config %s and %s are both set: a stack adopts either a Helm release or a `velero install` Velero; keep the one that matches `helm list -n %s`", key("adoptRelease"), key("adoptVeleroInstall"), c.Namespace)
 	case !c.Alerts.Enabled && !reflect.ValueOf(c.Alerts.Alerts).IsZero():
 		return fmt.Errorf("config %s has settings but not enabled: true, so no alert would be installed: add enabled: true, or remove %s", key("alerts"), key("alerts"))
-	case c.AssumeRoleArn != "" && !roleARNPattern.MatchString(c.AssumeRoleArn):
-		return fmt.Errorf("config %s %q is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>", key("assumeRoleArn"), c.AssumeRoleArn)
+	}
+	if err := checkAssumeRoleArn(ns, c.AssumeRoleArn); err != nil {
+		return err
 	}
 	names := c.ClusterStackOutputs
 	for _, o := range []struct{ key, value string }{
@@ -324,4 +325,13 @@ func (c stackConfig) check(ns string) error {
 // setting, else the backup location's name.
 func (c stackConfig) snapshotLocationName() string {
 	return cmp.Or(c.SnapshotLocationName, c.BackupLocationName)
+}
+
+// checkAssumeRoleArn refuses a deploy role that is not a role ARN (any
+// stack kind).
+func checkAssumeRoleArn(ns, arn string) error {
+	if arn != "" && !roleARNPattern.MatchString(arn) {
+		return fmt.Errorf("config %s:assumeRoleArn %q is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>", ns, arn)
+	}
+	return nil
 }

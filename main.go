@@ -55,8 +55,10 @@ func deploy(ctx *pulumi.Context) (map[string]pulumi.StringInput, error) {
 		if c, target, err = withVault(c, vault, ctx.Project()); err != nil {
 			return nil, err
 		}
-		if w := vaultVolumeWarning(c, c.Region); target.bucketRegion != "" && w != "" {
-			_ = ctx.Log.Warn(w, nil)
+		if target.bucketRegion != "" { // it writes to the vault
+			if w := vaultVolumeWarning(c, c.Region); w != "" {
+				_ = ctx.Log.Warn(w, nil)
+			}
 		}
 	}
 	awsProvider, err := newAWSProvider(ctx, c)

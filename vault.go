@@ -57,8 +57,8 @@ func deployVault(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	if assumeRole != "" && !roleARNPattern.MatchString(assumeRole) {
-		return nil, fmt.Errorf("config %s:assumeRoleArn %q is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>", ns, assumeRole)
+	if err := checkAssumeRoleArn(ns, assumeRole); err != nil {
+		return nil, err
 	}
 	for _, f := range []struct{ key, value string }{
 		{"bucketName", v.BucketName}, {"region", v.Region}, {"replicaBucketName", v.ReplicaBucketName}, {"replicaRegion", v.ReplicaRegion},

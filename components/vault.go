@@ -8,6 +8,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/velero-irsa/velero-irsa/components/internal/iampolicy"
 )
 
 // BackupVaultType is the vault component's Pulumi type token.
@@ -76,11 +78,11 @@ func NewBackupVault(ctx *pulumi.Context, name string, args *BackupVaultArgs, opt
 		return nil, fmt.Errorf("BackupVault %q: %w", name, err)
 	}
 	replicaOpts := []pulumi.ResourceOption{parent, pulumi.Provider(args.ReplicaProvider)}
-	primary, err := newVaultBucket(ctx, name, s, s.primary, account, args.Region, args.Tags, parent)
+	primary, err := newVaultBucket(ctx, name, s, s.primary, VaultKeyPolicy, VaultBucketPolicy, account, args.Region, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}
-	replica, err := newVaultBucket(ctx, name+"-replica", s, s.second, account, args.ReplicaRegion, args.Tags, replicaOpts...)
+	replica, err := newVaultBucket(ctx, name+"-replica", s, s.second, VaultReplicaKeyPolicy, VaultReplicaBucketPolicy, account, args.ReplicaRegion, args.Tags, replicaOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -147,12 +149,11 @@ type vaultBucket struct {
 }
 
 // newVaultBucket creates a bucket's key (named <base>-key) and the
-// hardened, locked bucket (<base>-bucket) encrypted with it.
-func newVaultBucket(ctx *pulumi.Context, base string, s vaultSettings, in VaultPolicyInput, account, region string, tags map[string]string, opts ...pulumi.ResourceOption) (vaultBucket, error) {
-	keyPolicyFor, bucketPolicyFor := VaultKeyPolicy, VaultBucketPolicy
-	if in.Bucket != s.primary.Bucket {
-		keyPolicyFor, bucketPolicyFor = VaultReplicaKeyPolicy, VaultReplicaBucketPolicy
-	}
+// hardened, locked bucket (<base>-bucket) encrypted with it, with the
+// policies keyPolicyFor and bucketPolicyFor make.
+func newVaultBucket(ctx *pulumi.Context, base string, s vaultSettings, in VaultPolicyInput,
+	keyPolicyFor func(VaultPolicyInput, string, string) (iampolicy.Document, error), bucketPolicyFor func(VaultPolicyInput) (iampolicy.Document, error),
+	account, region string, tags map[string]string, opts ...pulumi.ResourceOption) (vaultBucket, error) {
 	keyPolicy, err := keyPolicyFor(in, account, region)
 	if err != nil {
 		return vaultBucket{}, err

@@ -13,7 +13,7 @@ import (
 // role); otherwise the role's inline policies or the resource policy (for
 // this role) must allow it. The message is the one AWS gives.
 func (c *Cloud) authorize(s *Session, action, resource string, ctx map[string]string, resourcePolicy string) *Error {
-	return c.authorizeAs(s, action, resource, ctx, resourcePolicy, "", `"`+resource+`"`)
+	return c.authorizeAs(s, action, resource, ctx, resourcePolicy, false, `"`+resource+`"`)
 }
 
 // authorizeIn is authorize for a resource owned by resourceAccount: when
@@ -22,7 +22,7 @@ func (c *Cloud) authorize(s *Session, action, resource string, ctx map[string]st
 // must allow the action (IAM user guide, "Cross-account policy
 // evaluation logic").
 func (c *Cloud) authorizeIn(s *Session, action, resource string, ctx map[string]string, resourcePolicy, resourceAccount string) *Error {
-	return c.authorizeAs(s, action, resource, ctx, resourcePolicy, resourceAccount, `"`+resource+`"`)
+	return c.authorizeAs(s, action, resource, ctx, resourcePolicy, resourceAccount != "" && resourceAccount != s.Account, `"`+resource+`"`)
 }
 
 // principalContext adds the global condition keys of the caller that the
@@ -41,9 +41,11 @@ func principalContext(s *Session, ctx map[string]string) map[string]string {
 	return out
 }
 
-// authorizeAs is authorizeIn with the resource written as the service
-// writes it in its messages (S3 quotes it, KMS does not).
-func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]string, resourcePolicy, resourceAccount, shown string) *Error {
+// authorizeAs decides with the resource written as the service writes it
+// in its messages (S3 quotes it, KMS does not); both requires the
+// identity-based and the resource-based policy to allow (a cross-account
+// request, or a key policy's grant).
+func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]string, resourcePolicy string, both bool, shown string) *Error {
 	ctx = principalContext(s, ctx)
 	c.mu.Lock()
 	role, ok := c.roleInForce(s.RoleARN)
@@ -116,7 +118,7 @@ func (c *Cloud) authorizeAs(s *Session, action, resource string, ctx map[string]
 			return e
 		}
 	}
-	if resourceAccount != "" && resourceAccount != s.Account {
+	if both {
 		switch {
 		case identity != Allow:
 			return denied("because no identity-based policy allows the " + action + " action")
@@ -182,17 +184,12 @@ func (c *Cloud) authorizeKMSVia(s *Session, action, keyARN, viaService, s3ARN st
 				return errorf(403, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s with an explicit deny in a resource-based policy", s.caller(), action, keyARN)
 			}
 		}
-		return c.authorizeAs(s, action, keyARN, ctx, "", "", keyARN)
+		return c.authorizeAs(s, action, keyARN, ctx, "", false, keyARN)
 	}
 	// The key policy is the key's resource policy; its grant counts only
 	// with the caller's IAM policies (as a cross-account grant does).
-	return c.authorizeAs(s, action, keyARN, ctx, policy, keyOwnerOther(key.Account), keyARN)
+	return c.authorizeAs(s, action, keyARN, ctx, policy, true, keyARN)
 }
-
-// keyOwnerOther makes authorizeAs require both the key policy and the
-// caller's IAM policies whatever the caller's account: "" can never equal
-// an account, so the cross-account rule applies.
-func keyOwnerOther(account string) string { return "key-policy-of-" + account }
 
 func evaluateDoc(doc string, r Request, checkPrincipal bool) (Decision, error) {
 	p, err := ParsePolicy(doc)

@@ -287,7 +287,11 @@ func classifyVersioned(r *http.Request, bucket, key, objectARN, bucketARN string
 			ctx["s3:prefix"] = q.Get("prefix")
 		}
 		return s3Op{actions: []string{"s3:ListBucketVersions"}, resource: bucketARN, context: ctx}, true, nil
-	case key == "" && (versions || retention || legalHold || versionID != ""):
+	case key == "" && q.Has("object-lock") && r.Method == http.MethodPut:
+		// Judged like any request, so a policy's deny shows; the rig
+		// changes a bucket's lock only through its control API.
+		return s3Op{actions: []string{"s3:PutBucketObjectLockConfiguration"}, resource: bucketARN, own: true}, true, nil
+	case key == "" && (versions || retention || legalHold || versionID != "" || q.Has("object-lock")):
 		return s3Op{}, true, errorf(501, "NotImplemented", "the rig does not model %s %s on a bucket", r.Method, r.URL.RawQuery)
 	case retention && r.Method == http.MethodGet:
 		return s3Op{actions: []string{"s3:GetObjectRetention"}, resource: objectARN, own: true}, true, nil

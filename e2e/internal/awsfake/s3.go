@@ -177,7 +177,7 @@ var queryKeys = map[string]bool{
 // versionedQueryKeys are the parameters of versions and Object Lock, which
 // only a bucket with Object Lock models.
 var versionedQueryKeys = map[string]bool{
-	"versionId": true, "versions": true, "version-id-marker": true, "retention": true, "legal-hold": true,
+	"versionId": true, "versions": true, "version-id-marker": true, "retention": true, "legal-hold": true, "object-lock": true,
 }
 
 func classify(r *http.Request, bucket, key string, versioned bool) (s3Op, *Error) {
@@ -394,6 +394,8 @@ func (s *S3) objectLock(w http.ResponseWriter, r *http.Request, session *Session
 	}
 	q := r.URL.Query()
 	switch {
+	case q.Has("object-lock"):
+		return errorf(501, "NotImplemented", "the rig does not model changing a bucket's Object Lock configuration through S3")
 	case q.Has("legal-hold"):
 		return errorf(501, "NotImplemented", "the rig does not model legal holds")
 	case q.Has("retention"):

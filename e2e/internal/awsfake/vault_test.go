@@ -242,7 +242,18 @@ func TestVaultLock(t *testing.T) {
 		t.Errorf("cluster shortens a retention: %q", got)
 	}
 
+	_, err = prod.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: aws.String(vaultBucket),
+		ObjectLockConfiguration: &types.ObjectLockConfiguration{ObjectLockEnabled: types.ObjectLockEnabledEnabled}})
+	if got := apiCode(err); !strings.Contains(got, "s3:PutBucketObjectLockConfiguration") || !strings.Contains(got, "explicit deny") {
+		t.Errorf("cluster changes the bucket's lock: %q", got)
+	}
+
 	admin := v.client(v.adminCreds, "eu-central-1")
+	_, err = admin.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{Bucket: aws.String(vaultBucket),
+		ObjectLockConfiguration: &types.ObjectLockConfiguration{ObjectLockEnabled: types.ObjectLockEnabledEnabled}})
+	if got := apiCode(err); !strings.Contains(got, "NotImplemented") {
+		t.Errorf("admin changes the bucket's lock through S3: %q, want the rig's refusal", got)
+	}
 	_, err = admin.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(vaultBucket), Key: aws.String(obj), VersionId: aws.String(id)})
 	if got := apiCode(err); got != "AccessDenied: Access Denied because object protected by object lock." {
 		t.Errorf("admin deletes a locked version: %q", got)

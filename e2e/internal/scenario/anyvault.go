@@ -21,7 +21,6 @@ type vaultFacts struct {
 	Clusters          map[string]struct {
 		Prefix string `yaml:"prefix"`
 	} `yaml:"clusters"`
-	DeployRole string `yaml:"-"`
 }
 
 // vaultOf reads a stack file's vault setting, if it has one.
@@ -39,9 +38,6 @@ func vaultOf(file string) (vaultFacts, bool) {
 	var v vaultFacts
 	if node.Decode(&v) != nil {
 		return vaultFacts{}, false
-	}
-	if role, ok := doc.Config["velero-irsa:assumeRoleArn"]; ok {
-		v.DeployRole = role.Value
 	}
 	return v, true
 }
