@@ -76,6 +76,9 @@ func checkExisting(ctx *pulumi.Context, c stackConfig, info clusterInfo) (adopti
 	if verdict.Adopt == nil {
 		return adoption{}, nil
 	}
+	if hint := existing.ReadBackHint(wantOf(ctx, c), *verdict.Adopt); hint != "" {
+		_ = ctx.Log.Warn("nothing in this deploy reads a backup taken before the switch: set"+strings.TrimPrefix(hint, ", and"), nil)
+	}
 	if verdict.Adopt.Kind == existing.KindCLI {
 		inst := verdict.Adopt
 		msg := fmt.Sprintf("adopting the `velero install` Velero in namespace %s: just before the stack's Helm release is installed, `pulumi up` scales Deployment %s to zero, waits for its pods to stop, "+
@@ -214,6 +217,7 @@ func wantOf(ctx *pulumi.Context, c stackConfig) existing.Want {
 	w := existing.Want{
 		Cluster: c.ClusterName, Namespace: c.Namespace, ReleaseName: releaseName(c), ServiceAccount: c.ServiceAccountName,
 		AdoptRelease: c.AdoptRelease, AdoptInstall: c.AdoptVeleroInstall, ArgoCDReleased: c.ArgoCDReleased, Region: c.Region,
+		ReadBackBackup: c.ReadBackBackup,
 		Locations: map[string]existing.WantLocation{
 			c.BackupLocationName: {Bucket: c.BucketName, Prefix: c.BackupPrefix, Region: c.Region, AccessMode: c.BackupAccessMode,
 				Setting: fmt.Sprintf("%[1]s:bucketName, %[1]s:backupPrefix, %[1]s:region", ctx.Project())},

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,8 @@ import (
 //
 //	VELERO_IRSA_RIG_WORKDIR  a directory with Pulumi.yaml and stacks/Pulumi.<stack>.yaml
 //	VELERO_IRSA_RIG_STACK    the stack
-//	VELERO_IRSA_RIG_OP       up, preview, preview-no-changes, refresh, cancel or destroy
+//	VELERO_IRSA_RIG_OP       up, preview, preview-no-changes, refresh, cancel, destroy or export
+//	                         (export: `pulumi stack export --show-secrets` into export-<stack>.json in the workdir)
 //	VELERO_IRSA_RIG_REPLACE  with up: URNs to replace (pulumi up --replace), space-separated
 //
 // The CLI, the backend, the plugins and the passphrase come from the usual
@@ -94,8 +96,18 @@ func TestRigProgram(t *testing.T) {
 		if _, err := s.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout), optdestroy.ErrorProgressStreams(os.Stdout)); err != nil {
 			t.Fatalf("pulumi destroy failed: %v", err)
 		}
+	case "export":
+		state, err := ws.ExportStack(ctx, stack)
+		if err != nil {
+			t.Fatalf("pulumi stack export failed: %v", err)
+		}
+		path := filepath.Join(dir, "export-"+stack+".json")
+		if err := os.WriteFile(path, state.Deployment, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("exported %d bytes (secrets shown) to %s\n", len(state.Deployment), path)
 	default:
-		t.Fatalf("VELERO_IRSA_RIG_OP %q: use up, preview, preview-no-changes, refresh, cancel or destroy", op)
+		t.Fatalf("VELERO_IRSA_RIG_OP %q: use up, preview, preview-no-changes, refresh, cancel, destroy or export", op)
 	}
 }
 

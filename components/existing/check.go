@@ -35,6 +35,9 @@ type Want struct {
 	Schedules map[string]WantSchedule
 	// NodeAgent is true when the stack deploys the node agent.
 	NodeAgent bool
+	// ReadBackBackup is the backup the stack reads back through the role
+	// ("" for none).
+	ReadBackBackup string
 	// Plugins are the images of the stack's init containers (plugins),
 	// the AWS plugin's aside.
 	Plugins []string
@@ -150,13 +153,24 @@ func refuse(w Want, inst Installation, why string) *Refusal {
 func adoptHint(w Want, inst Installation) string {
 	switch inst.Kind {
 	case KindHelm:
-		return fmt.Sprintf("To move this release to the role in place (the same release at a new revision, its backups, locations and schedules kept), set %s: %s in the stack; see docs/adopting.md. To install a separate Velero instead, uninstall this one first.",
-			w.Key("adoptRelease"), inst.Release.Name)
+		return fmt.Sprintf("To move this release to the role in place (the same release at a new revision, its backups, locations and schedules kept), set %s: %s in the stack%s; see docs/adopting.md. To install a separate Velero instead, uninstall this one first.",
+			w.Key("adoptRelease"), inst.Release.Name, ReadBackHint(w, inst))
 	case KindCLI:
-		return fmt.Sprintf("To move it to the role (its locations, backups and schedules kept; its Deployment replaced by the chart's, whose selector differs), set %s: true in the stack; see docs/adopting.md.",
-			w.Key("adoptVeleroInstall"))
+		return fmt.Sprintf("To move it to the role (its locations, backups and schedules kept; its Deployment replaced by the chart's, whose selector differs), set %s: true in the stack%s; see docs/adopting.md.",
+			w.Key("adoptVeleroInstall"), ReadBackHint(w, inst))
 	}
 	return "It does not come from a Helm release this stack could adopt; remove it first (its backups stay in the bucket), see docs/adopting.md."
+}
+
+// ReadBackHint is the clause that proposes reading the installation's
+// newest Completed backup back through the role, "" when the stack already
+// reads one back or there is none.
+func ReadBackHint(w Want, inst Installation) string {
+	if w.ReadBackBackup != "" || inst.NewestBackup == nil {
+		return ""
+	}
+	return fmt.Sprintf(", and %s: %s (its newest Completed backup) to prove that the backups taken before the switch are readable through the role",
+		w.Key("readBackBackup"), inst.NewestBackup.Name)
 }
 
 // checkAdoption refuses an adoption that is not the installation found, is

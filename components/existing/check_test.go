@@ -34,6 +34,7 @@ const guideFound = `  Helm release velero in namespace velero: chart velero 7.2.
     snapshot location velero-s3-dsl: region ap-northeast-2
     schedule hourly-apps: "@every 1h" (not from the release)
     schedule velero-daily: "0 3 * * *" (the release's schedules.daily)
+    backups: 5, the newest Completed one velero-daily-20261203030000 at velero-s3-bsl (completed 2026-12-03T03:04:10Z)
     static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud from Secret velero mounted at /credentials
 `
 
@@ -46,6 +47,12 @@ func TestCheckRefusals(t *testing.T) {
 		{
 			name:   "not adopted",
 			change: func(w *Want) {},
+			want: "Velero already runs on cluster prod-apne2, outside this stack; nothing was created or changed.\n" + guideFound +
+				"To move this release to the role in place (the same release at a new revision, its backups, locations and schedules kept), set velero-irsa:adoptRelease: velero in the stack, and velero-irsa:readBackBackup: velero-daily-20261203030000 (its newest Completed backup) to prove that the backups taken before the switch are readable through the role; see docs/adopting.md. To install a separate Velero instead, uninstall this one first.",
+		},
+		{
+			name:   "not adopted, reading a backup back",
+			change: func(w *Want) { w.ReadBackBackup = "zz-manual-0302" },
 			want: "Velero already runs on cluster prod-apne2, outside this stack; nothing was created or changed.\n" + guideFound +
 				"To move this release to the role in place (the same release at a new revision, its backups, locations and schedules kept), set velero-irsa:adoptRelease: velero in the stack; see docs/adopting.md. To install a separate Velero instead, uninstall this one first.",
 		},
@@ -311,5 +318,23 @@ func TestChartFullname(t *testing.T) {
 		if got := ChartFullname(c.release, c.overrides); got != c.want {
 			t.Errorf("ChartFullname(%q, %v) = %q, want %q", c.release, c.overrides, got, c.want)
 		}
+	}
+}
+
+// TestReadBackHint proposes the newest Completed backup only when there is
+// one and the stack reads none back yet.
+func TestReadBackHint(t *testing.T) {
+	inst := readGuide(t).Installations[0]
+	w := guideWant()
+	if got, want := ReadBackHint(w, inst), ", and velero-irsa:readBackBackup: velero-daily-20261203030000 (its newest Completed backup) to prove that the backups taken before the switch are readable through the role"; got != want {
+		t.Errorf("hint %q, want %q", got, want)
+	}
+	w.ReadBackBackup = "zz-manual-0302"
+	if got := ReadBackHint(w, inst); got != "" {
+		t.Errorf("with readBackBackup set: %q", got)
+	}
+	inst.NewestBackup = nil
+	if got := ReadBackHint(guideWant(), inst); got != "" {
+		t.Errorf("without a Completed backup: %q", got)
 	}
 }

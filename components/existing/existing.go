@@ -63,6 +63,12 @@ type Installation struct {
 	Plugins []string
 	// ServerFlags are the server container's arguments after "server".
 	ServerFlags []string
+	// Backups is the number of Backup objects in the namespace.
+	Backups int
+	// NewestBackup is the newest Completed backup at one of its locations
+	// (nil when there is none): the one whose read-back through the role
+	// proves that the backups taken before a switch stay readable.
+	NewestBackup *BackupRef
 	// ManagedByVeleroIRSA is true when the release's values carry the
 	// identity annotation velero-irsa sets on Velero's pods: a stack of
 	// this project made it.
@@ -115,6 +121,11 @@ type Schedule struct {
 	ReleaseKey string
 	// LastBackup is status.lastBackup, RFC 3339, "" when it never ran.
 	LastBackup string
+}
+
+// BackupRef names a Backup, its location and when it completed (RFC 3339).
+type BackupRef struct {
+	Name, Location, Completed string
 }
 
 // Cluster is what was found: every Velero installation, sorted by namespace.
@@ -189,6 +200,15 @@ func (i Installation) Describe(prefix string) string {
 			paused = ", paused"
 		}
 		line("  schedule %s: %q (%s%s)", s.Name, s.Cron, from, paused)
+	}
+	switch {
+	case i.Backups == 0:
+		line("  backups: none")
+	case i.NewestBackup == nil:
+		line("  backups: %d, none of them Completed at one of its locations", i.Backups)
+	default:
+		n := i.NewestBackup
+		line("  backups: %d, the newest Completed one %s at %s (completed %s)", i.Backups, n.Name, n.Location, n.Completed)
 	}
 	if len(i.StaticKeys) == 0 {
 		line("  static AWS keys: none found")

@@ -286,6 +286,23 @@ func guideCluster(t *testing.T) *fakeAPI {
 		"metadata": meta("hourly-apps", "velero", nil, nil),
 		"spec":     map[string]interface{}{"schedule": "@every 1h"},
 	})
+	// The newest Completed backup at a location of the installation is
+	// velero-daily-20261203030000: the one that completed later failed, the
+	// other one is at a location that is gone, and zz-manual-0302 completed in
+	// the same second but started earlier.
+	for _, b := range []struct{ name, location, phase, start, completion string }{
+		{"velero-daily-20261202030000", "velero-s3-bsl", "Completed", "2026-12-02T03:00:00Z", "2026-12-02T03:03:55Z"},
+		{"zz-manual-0302", "velero-s3-bsl", "Completed", "2026-12-03T03:00:00Z", "2026-12-03T03:04:10Z"},
+		{"velero-daily-20261203030000", "velero-s3-bsl", "Completed", "2026-12-03T03:00:01Z", "2026-12-03T03:04:10Z"},
+		{"before-move", "old-bucket", "Completed", "2026-12-03T08:00:00Z", "2026-12-03T08:01:00Z"},
+		{"manual-failed", "velero-s3-bsl", "Failed", "2026-12-03T09:00:00Z", "2026-12-03T09:00:02Z"},
+	} {
+		f.add("/apis/velero.io/v1/namespaces/velero/backups/"+b.name, map[string]interface{}{
+			"metadata": meta(b.name, "velero", nil, nil),
+			"spec":     map[string]interface{}{"storageLocation": b.location},
+			"status":   map[string]interface{}{"phase": b.phase, "startTimestamp": b.start, "completionTimestamp": b.completion},
+		})
+	}
 	return f
 }
 
@@ -340,6 +357,7 @@ func TestReadVeleroInstallAndArgoCD(t *testing.T) {
 	want := `Velero installed by ` + "`velero install`" + ` in namespace velero (Deployment velero, label component=velero, no Helm release)
   ServiceAccount velero
   backup location default: bucket b, prefix (none), region (none), credential Secret bsl-keys/cloud
+  backups: none
   static AWS keys: all keys of Secret aws-keys as variables (envFrom)
   static AWS keys: backup location default names credential Secret bsl-keys/cloud, which Velero prefers to the pod's identity
   managed by Argo CD: label argocd.argoproj.io/instance=velero on Deployment velero/velero

@@ -62,7 +62,11 @@ func cliCluster(t *testing.T) *fakeAPI {
 		"metadata": meta("nightly", "velero", nil, nil),
 		"spec":     map[string]interface{}{"schedule": "0 1 * * *"},
 	})
-	f.add("/apis/velero.io/v1/namespaces/velero/backups/before-switch", map[string]interface{}{"metadata": meta("before-switch", "velero", nil, nil)})
+	f.add("/apis/velero.io/v1/namespaces/velero/backups/before-switch", map[string]interface{}{
+		"metadata": meta("before-switch", "velero", nil, nil),
+		"spec":     map[string]interface{}{"storageLocation": "default"},
+		"status":   map[string]interface{}{"phase": "Completed", "completionTimestamp": "2026-12-03T01:04:12Z"},
+	})
 	return f
 }
 
@@ -82,6 +86,7 @@ const cliFound = `  Velero installed by ` + "`velero install`" + ` in namespace 
     backup location default: bucket acme-velero, prefix prod, region ap-northeast-2, default, Available
     snapshot location default: region ap-northeast-2
     schedule nightly: "0 1 * * *" (not from the release)
+    backups: 1, the newest Completed one before-switch at default (completed 2026-12-03T01:04:12Z)
     static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud from Secret cloud-credentials mounted at /credentials
 `
 
@@ -106,7 +111,7 @@ func TestCheckVeleroInstall(t *testing.T) {
 	w.AdoptInstall = false
 	_, err := Check(c, w)
 	want := "Velero already runs on cluster prod-apne2, outside this stack; nothing was created or changed.\n" + cliFound +
-		"To move it to the role (its locations, backups and schedules kept; its Deployment replaced by the chart's, whose selector differs), set velero-irsa:adoptVeleroInstall: true in the stack; see docs/adopting.md."
+		"To move it to the role (its locations, backups and schedules kept; its Deployment replaced by the chart's, whose selector differs), set velero-irsa:adoptVeleroInstall: true in the stack, and velero-irsa:readBackBackup: before-switch (its newest Completed backup) to prove that the backups taken before the switch are readable through the role; see docs/adopting.md."
 	if err == nil || err.Error() != want {
 		t.Fatalf("refusal:\n%v\nwant:\n%s", err, want)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -115,6 +116,21 @@ type snapshotLocation struct {
 		Config     map[string]string `json:"config"`
 		Credential *credentialRef    `json:"credential"`
 	} `json:"spec"`
+}
+
+type backup struct {
+	Metadata struct {
+		Name              string `json:"name"`
+		CreationTimestamp string `json:"creationTimestamp"`
+	} `json:"metadata"`
+	Spec struct {
+		StorageLocation string `json:"storageLocation"`
+	} `json:"spec"`
+	Status struct {
+		Phase               string `json:"phase"`
+		StartTimestamp      string `json:"startTimestamp"`
+		CompletionTimestamp string `json:"completionTimestamp"`
+	} `json:"status"`
 }
 
 type schedule struct {
@@ -351,9 +367,57 @@ func readVeleroObjects(ctx context.Context, api API, inst *Installation) error {
 		}
 		inst.Schedules = append(inst.Schedules, sc)
 	}
+	if err := readBackups(ctx, api, inst); err != nil {
+		return err
+	}
 	sort.Slice(inst.Locations, func(a, b int) bool { return inst.Locations[a].Name < inst.Locations[b].Name })
 	sort.Slice(inst.SnapshotLocations, func(a, b int) bool { return inst.SnapshotLocations[a].Name < inst.SnapshotLocations[b].Name })
 	sort.Slice(inst.Schedules, func(a, b int) bool { return inst.Schedules[a].Name < inst.Schedules[b].Name })
+	return nil
+}
+
+// readBackups counts the namespace's Backups and finds the newest Completed
+// one at one of its locations: by completion, then start, then creation
+// time (RFC 3339 in UTC, so they order as strings; Velero records whole
+// seconds), then name.
+func readBackups(ctx context.Context, api API, inst *Installation) error {
+	locations := map[string]bool{}
+	for _, l := range inst.Locations {
+		locations[l.Name] = true
+	}
+	var newest *backup
+	later := func(a, b *backup) bool {
+		ka := [4]string{a.Status.CompletionTimestamp, a.Status.StartTimestamp, a.Metadata.CreationTimestamp, a.Metadata.Name}
+		kb := [4]string{b.Status.CompletionTimestamp, b.Status.StartTimestamp, b.Metadata.CreationTimestamp, b.Metadata.Name}
+		return slices.Compare(ka[:], kb[:]) > 0
+	}
+	cont := ""
+	for {
+		path := "/apis/velero.io/v1/namespaces/" + inst.Namespace + "/backups?limit=500"
+		if cont != "" {
+			path += "&continue=" + url.QueryEscape(cont)
+		}
+		var list struct {
+			Metadata listMeta `json:"metadata"`
+			Items    []backup `json:"items"`
+		}
+		if _, err := api.Get(ctx, path, &list); err != nil {
+			return fmt.Errorf("listing Backups in %s: %w", inst.Namespace, err)
+		}
+		for i := range list.Items {
+			b := &list.Items[i]
+			inst.Backups++
+			if b.Status.Phase == "Completed" && locations[b.Spec.StorageLocation] && (newest == nil || later(b, newest)) {
+				newest = b
+			}
+		}
+		if cont = list.Metadata.Continue; cont == "" {
+			break
+		}
+	}
+	if newest != nil {
+		inst.NewestBackup = &BackupRef{Name: newest.Metadata.Name, Location: newest.Spec.StorageLocation, Completed: newest.Status.CompletionTimestamp}
+	}
 	return nil
 }
 

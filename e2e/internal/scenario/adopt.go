@@ -1,13 +1,18 @@
 package scenario
 
 import (
+	"bytes"
 	"cmp"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -28,7 +33,15 @@ const (
 	// scheduleEvery is how often the installation's schedule runs: short
 	// enough that a run falls inside the scenario, so a missed one shows.
 	scheduleEvery = 2 * time.Minute
+	// rigScheduleKey is that schedule's key in the chart's values (the
+	// chart names the Schedule velero-apps in release velero) and its name
+	// when `velero schedule create` makes it.
+	rigScheduleKey = "apps"
 )
+
+// rigSchedules selects the backups of the rig's schedule, made by the chart
+// or by the CLI, and no backup of a schedule a --before-values file brings.
+const rigSchedules = "velero.io/schedule-name in (velero-" + rigScheduleKey + "," + rigScheduleKey + ")"
 
 // guideValues are the values of a first install the guide's way: the
 // chart with an IAM user's key in credentials.secretContents, its location
@@ -54,23 +67,34 @@ func guideValues(e *Env, keyID, secret string) map[string]interface{} {
 			}},
 		},
 		"schedules": map[string]interface{}{
-			"apps": map[string]interface{}{"schedule": fmt.Sprintf("@every %s", scheduleEvery), "template": map[string]interface{}{
+			rigScheduleKey: map[string]interface{}{"schedule": fmt.Sprintf("@every %s", scheduleEvery), "template": map[string]interface{}{
 				"ttl": "168h0m0s", "includedNamespaces": []interface{}{"apps"},
 			}},
 		},
 	}
 }
 
+// firstInstall is what the adoption scenarios know of the first install
+// made with a values file: the stack that adopts it and the names the
+// checks after the switch look for.
+type firstInstall struct {
+	stack, region string
+	// location, bucket and prefix are the main (default) backup location's.
+	location, bucket, prefix string
+	serviceAccount           string
+}
+
 // stackFromValues is the stack that adopts a first install made with
 // values: the cluster and region, the main location (the default one, else
 // the first) as bucket, prefix and name, the others as additional
-// locations with their access modes, the snapshot location's name and the
+// locations with their access modes, the snapshot location's name (or
+// snapshots off), the node agent, the server's ServiceAccount and the
 // schedules, each as the stack writes it.
-func stackFromValues(values map[string]interface{}, cluster, region string) (string, string, error) {
+func stackFromValues(values map[string]interface{}, cluster, region string) (firstInstall, error) {
 	conf, _ := values["configuration"].(map[string]interface{})
 	bsls, _ := conf["backupStorageLocation"].([]interface{})
 	if len(bsls) == 0 {
-		return "", "", fmt.Errorf("the values render no backup location (configuration.backupStorageLocation)")
+		return firstInstall{}, fmt.Errorf("the values render no backup location (configuration.backupStorageLocation)")
 	}
 	main := 0
 	for i, b := range bsls {
@@ -105,11 +129,22 @@ func stackFromValues(values map[string]interface{}, cluster, region string) (str
 	if len(additional) > 0 {
 		config["velero-irsa:additionalBackupLocations"] = additional
 	}
-	if vsls, _ := conf["volumeSnapshotLocation"].([]interface{}); len(vsls) > 0 {
+	if vsls, _ := conf["volumeSnapshotLocation"].([]interface{}); len(vsls) > 0 && values["snapshotsEnabled"] != false {
 		v, _ := vsls[0].(map[string]interface{})
 		config["velero-irsa:snapshotLocationName"] = cmp.Or(str(v, "name"), "default")
 	} else {
 		config["velero-irsa:snapshotsEnabled"] = false
+	}
+	if values["deployNodeAgent"] == true {
+		config["velero-irsa:deployNodeAgent"] = true
+	}
+	// The chart names the server's ServiceAccount <release>-server, the
+	// release being velero here, unless the values name it.
+	sa, _ := values["serviceAccount"].(map[string]interface{})
+	server, _ := sa["server"].(map[string]interface{})
+	serviceAccount := cmp.Or(str(server, "name"), "velero-server")
+	if serviceAccount != "velero-server" {
+		config["velero-irsa:serviceAccountName"] = serviceAccount
 	}
 	schedules := map[string]interface{}{}
 	raw, _ := values["schedules"].(map[string]interface{})
@@ -130,9 +165,12 @@ func stackFromValues(values map[string]interface{}, cluster, region string) (str
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(map[string]interface{}{"config": config}); err != nil {
-		return "", "", err
+		return firstInstall{}, err
 	}
-	return "# A first install's values, adopted, in the rig.\n" + b.String(), region, nil
+	return firstInstall{
+		stack: "# A first install's values, adopted, in the rig.\n" + b.String(), region: region,
+		location: cmp.Or(str(m, "name"), "default"), bucket: str(m, "bucket"), prefix: str(m, "prefix"), serviceAccount: serviceAccount,
+	}, nil
 }
 
 // valuesBuckets are the buckets the values' backup locations name, with
@@ -188,7 +226,7 @@ func (d *Deployment) releaseRevision() (int, string, error) {
 // the buckets, `helm upgrade --install` with values (the key added), a
 // canary in namespace apps and two backups, one of them holding it. It
 // returns the key.
-func (d *Deployment) installTheGuidesWay(ctx context.Context, values func(keyID, secret string) map[string]interface{}) (awsfake.AccessKey, error) {
+func (d *Deployment) installTheGuidesWay(ctx context.Context, values func(keyID, secret string) map[string]interface{}, first firstInstall) (awsfake.AccessKey, error) {
 	r := d.Rig
 	key, err := d.userWithKey(valuesBuckets(values("AKIAEXAMPLEEXAMPLE00", "x"), r.Region))
 	if err != nil {
@@ -208,7 +246,7 @@ func (d *Deployment) installTheGuidesWay(ctx context.Context, values func(keyID,
 	}); err != nil {
 		return key, err
 	}
-	return key, d.seedBackups(ctx, "velero-s3-bsl", key)
+	return key, d.seedBackups(ctx, first.location, key)
 }
 
 // userWithKey creates the IAM user velero with the policy such guides
@@ -257,7 +295,9 @@ func (d *Deployment) seedBackups(ctx context.Context, location string, key awsfa
 			return err
 		}
 	}
-	for _, b := range []struct{ name, ns string }{{"before-velero", "velero"}, {"before-canary", "apps"}} {
+	// The canary's backup first: the restore after the switch reads the
+	// older backup, the deploy's read-back the newer one.
+	for _, b := range []struct{ name, ns string }{{"before-canary", "apps"}, {"before-velero", "velero"}} {
 		if _, err := d.show("velero backup create "+b.name+" --include-namespaces "+b.ns+" --wait", func() (string, error) {
 			return d.velero("backup", "create", b.name, "--include-namespaces", b.ns, "--wait", "-n", "velero")
 		}); err != nil {
@@ -284,11 +324,11 @@ func adoptHelm(ctx context.Context, e *Env) error {
 			return err
 		}
 	}
-	stack, region, err := stackFromValues(values("AKIAEXAMPLEEXAMPLE00", "x"), adoptCluster, adoptRegion)
+	first, err := stackFromValues(values("AKIAEXAMPLEEXAMPLE00", "x"), adoptCluster, adoptRegion)
 	if err != nil {
 		return err
 	}
-	r, err := startRig(ctx, e, "adopt-helm", adoptAccount, region, adoptCluster)
+	r, err := startRig(ctx, e, "adopt-helm", adoptAccount, first.region, adoptCluster)
 	if err != nil {
 		return err
 	}
@@ -296,25 +336,27 @@ func adoptHelm(ctx context.Context, e *Env) error {
 	if err := r.AssociateOIDCProvider(); err != nil {
 		return err
 	}
-	d, err := NewDeployment(e, r, adoptCluster, stack)
+	d, err := NewDeployment(e, r, adoptCluster, first.stack)
 	if err != nil {
 		return err
 	}
-	key, err := d.installTheGuidesWay(ctx, values)
+	key, err := d.installTheGuidesWay(ctx, values, first)
 	if err != nil {
 		return fmt.Errorf("the first install: %w", err)
 	}
 	refusal := []string{
 		"Velero already runs on cluster " + adoptCluster + ", outside this stack; nothing was created or changed.",
-		"set velero-irsa:adoptRelease: velero in the stack",
+		"set velero-irsa:adoptRelease: velero in the stack, and velero-irsa:readBackBackup: ",
 		"static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud",
 	}
-	return d.adopt(ctx, key, refusal, func() error {
+	// The stack takes the refusal's advice: adoptRelease, and the read-back
+	// of the newest backup it names.
+	return d.adopt(ctx, key, first, refusal, func(readBack string) error {
 		if err := d.SetConfig("adoptRelease", "velero"); err != nil {
 			return err
 		}
-		return d.SetConfig("readBackBackup", "before-canary")
-	}, true)
+		return d.SetConfig("readBackBackup", readBack)
+	}, afterChecks{readBack: true, restore: true})
 }
 
 // adoptArgoCD is the adopt-argocd scenario: the guide's release, its
@@ -323,11 +365,11 @@ func adoptHelm(ctx context.Context, e *Env) error {
 // says Argo CD has let go of it.
 func adoptArgoCD(ctx context.Context, e *Env) error {
 	values := func(id, secret string) map[string]interface{} { return guideValues(e, id, secret) }
-	stack, region, err := stackFromValues(values("AKIAEXAMPLEEXAMPLE00", "x"), adoptCluster, adoptRegion)
+	first, err := stackFromValues(values("AKIAEXAMPLEEXAMPLE00", "x"), adoptCluster, adoptRegion)
 	if err != nil {
 		return err
 	}
-	r, err := startRig(ctx, e, "adopt-argocd", adoptAccount, region, adoptCluster)
+	r, err := startRig(ctx, e, "adopt-argocd", adoptAccount, first.region, adoptCluster)
 	if err != nil {
 		return err
 	}
@@ -335,11 +377,11 @@ func adoptArgoCD(ctx context.Context, e *Env) error {
 	if err := r.AssociateOIDCProvider(); err != nil {
 		return err
 	}
-	d, err := NewDeployment(e, r, adoptCluster, setConfig(stack, "adoptRelease", "velero"))
+	d, err := NewDeployment(e, r, adoptCluster, setConfig(first.stack, "adoptRelease", "velero"))
 	if err != nil {
 		return err
 	}
-	key, err := d.installTheGuidesWay(ctx, values)
+	key, err := d.installTheGuidesWay(ctx, values, first)
 	if err != nil {
 		return fmt.Errorf("the first install: %w", err)
 	}
@@ -354,25 +396,38 @@ func adoptArgoCD(ctx context.Context, e *Env) error {
 		"Argo CD manages this Velero (label argocd.argoproj.io/instance=velero on Deployment velero/velero; label argocd.argoproj.io/instance=velero on ServiceAccount velero/velero-server)",
 		"then set velero-irsa:argoCDReleased: true.",
 	}
-	// What follows an adoption is adopt-helm's to prove; here the deploy
-	// gate (location Available through the role, verification backup) is.
-	return d.adopt(ctx, key, refusal, func() error { return d.SetConfig("argoCDReleased", "true") }, false)
+	// The read-back and the restore of the old backups are adopt-helm's to
+	// prove; here the adopting up warns that nothing reads them back.
+	return d.adopt(ctx, key, first, refusal, func(string) error { return d.SetConfig("argoCDReleased", "true") }, afterChecks{})
 }
 
-// adopt runs the two ups of an adoption: the first (without the setting
+// afterChecks says which of the checks that follow a switch an adoption
+// scenario makes besides those all make (the schedule's next backup with
+// the role and the runs missed, the key in no Secret, request or state).
+type afterChecks struct {
+	// readBack: the deploy read back the backup the refusal named.
+	readBack bool
+	// restore: the backup holding the canary is restored with the role.
+	restore bool
+}
+
+// adopt runs the two ups of an adoption: the first (without the settings
 // enable makes) fails with the refusal's lines and changes nothing; the
 // second succeeds, the release is at a higher revision and the deploy
-// gate's checks pass, and the stack's state never held the key. With
-// after, it also checks what comes after the switch: the old backups
-// Completed at their location, the older one restored, the schedule's
-// next backup made with the role and no run missed, no Secret holding the
-// key, and no request signed with it after the old server stopped.
-func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal []string, enable func() error, after bool) error {
+// gate's checks pass. Then it checks what comes after the switch (see
+// afterSwitch). enable is given the backup the refusal proposes to read
+// back ("" when it names none).
+func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, first firstInstall, refusal []string, enable func(readBack string) error, checks afterChecks) error {
 	rev0, _, err := d.releaseRevision()
 	if err != nil {
 		return err
 	}
-	if err := d.refusedUp(ctx, refusal); err != nil {
+	refused, err := d.refusedUp(ctx, refusal)
+	if err != nil {
+		return err
+	}
+	readBack, err := d.proposedReadBack(refused, checks.readBack)
+	if err != nil {
 		return err
 	}
 	if rev, _, _ := d.releaseRevision(); rev != rev0 {
@@ -380,7 +435,7 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal [
 	}
 	fmt.Fprintf(d.Env.Out, "    refused as it should: release at revision %d, no role, Deployment unchanged\n", rev0)
 
-	if err := enable(); err != nil {
+	if err := enable(readBack); err != nil {
 		return err
 	}
 	out, gap, took, switched, err := d.watchedUp(ctx)
@@ -392,39 +447,95 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, refusal [
 		return fmt.Errorf("after the adoption the release is at revision %d (%s), was %d: %v", rev, status, rev0, err)
 	}
 	fmt.Fprintf(d.Env.Out, "    release velero: revision %d, was %d; the adopting up took %s\n", rev, rev0, took.Round(time.Second))
-	if err := d.checkDeployed(out, "velero", "velero-server", adoptBucket, "clusters/"+adoptCluster, true, true); err != nil {
+	if err := d.checkDeployed(out, "velero", first.serviceAccount, first.bucket, first.prefix, true, true); err != nil {
 		return err
 	}
-	if !after {
-		// The window is measured here too; what follows a switch is
-		// afterSwitch's to prove.
-		fmt.Fprintf(d.Env.Out, "    window with no ready Velero server pod: %s (polled every 0.5 s); the new server process started %s after the old one stopped\n",
-			gap.noReadyPod.Round(100*time.Millisecond), gap.noProcess.Round(time.Millisecond))
-		return d.stateHoldsNoKey(key)
+	if !checks.readBack {
+		if warning := "nothing in this deploy reads a backup taken before the switch: set velero-irsa:readBackBackup: "; !strings.Contains(out, warning) {
+			return fmt.Errorf("the adopting up without readBackBackup does not say %q", warning)
+		}
+		fmt.Fprintf(d.Env.Out, "    the adopting up warned that no backup from before the switch is read back\n")
 	}
-	return d.afterSwitch(ctx, key, "velero-s3-bsl", gap, switched)
+	if err := d.afterSwitch(ctx, key, first.location, gap, switched, readBack, checks); err != nil {
+		return err
+	}
+	// The settings stay in the stack; running it again changes nothing.
+	if _, err := d.Run(ctx, "preview-no-changes", upTimeout); err != nil {
+		return fmt.Errorf("a preview after the adoption: %v", err)
+	}
+	fmt.Fprintf(d.Env.Out, "    a preview after it, the adoption settings kept, shows no changes\n")
+	return nil
 }
 
 // refusedUp runs an up that must be refused with the lines of refusal,
-// and checks it created no role and left Velero's Deployment as it was.
-func (d *Deployment) refusedUp(ctx context.Context, refusal []string) error {
+// and checks it created no role and left Velero's Deployment as it was;
+// it returns the up's output.
+func (d *Deployment) refusedUp(ctx context.Context, refusal []string) (string, error) {
 	deployGen := d.jsonpath("deployment", "velero", "velero", "{.metadata.generation}")
 	out, err := d.Run(ctx, "up", upTimeout)
 	if err == nil {
-		return fmt.Errorf("pulumi up succeeded on a cluster where Velero runs outside the stack")
+		return out, fmt.Errorf("pulumi up succeeded on a cluster where Velero runs outside the stack")
 	}
 	for _, want := range refusal {
 		if !strings.Contains(out, want) {
-			return fmt.Errorf("the refused up does not say %q", want)
+			return out, fmt.Errorf("the refused up does not say %q", want)
 		}
 	}
 	if roles := d.Rig.Cloud.Roles(); len(roles) != 0 {
-		return fmt.Errorf("the refused up created role %s", roles[0].ARN)
+		return out, fmt.Errorf("the refused up created role %s", roles[0].ARN)
 	}
 	if gen := d.jsonpath("deployment", "velero", "velero", "{.metadata.generation}"); gen != deployGen {
-		return fmt.Errorf("the refused up changed Velero's Deployment (generation %s, was %s)", gen, deployGen)
+		return out, fmt.Errorf("the refused up changed Velero's Deployment (generation %s, was %s)", gen, deployGen)
 	}
-	return nil
+	return out, nil
+}
+
+// readBackHint finds the backup a refusal proposes to read back.
+var readBackHint = regexp.MustCompile(`velero-irsa:readBackBackup: (\S+) \(its newest Completed backup\)`)
+
+// proposedReadBack is the backup the refused up's output proposes to read
+// back through the role, checked against the cluster: a Completed backup
+// that completed no earlier than any other. With want false the refusal
+// need not name one, and "" is returned.
+func (d *Deployment) proposedReadBack(refused string, want bool) (string, error) {
+	m := readBackHint.FindStringSubmatch(refused)
+	if !want {
+		return "", nil
+	}
+	if m == nil {
+		return "", fmt.Errorf("the refused up proposes no backup to read back (readBackBackup)")
+	}
+	out, err := d.kubectl("get", "backups.velero.io", "-n", "velero", "-o", "json")
+	if err != nil {
+		return "", err
+	}
+	var list struct {
+		Items []struct {
+			Metadata struct{ Name string } `json:"metadata"`
+			Status   struct {
+				Phase               string `json:"phase"`
+				CompletionTimestamp string `json:"completionTimestamp"`
+			} `json:"status"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		return "", err
+	}
+	named, latest := "", ""
+	for _, b := range list.Items {
+		if b.Status.Phase != "Completed" {
+			continue
+		}
+		latest = max(latest, b.Status.CompletionTimestamp)
+		if b.Metadata.Name == m[1] {
+			named = b.Status.CompletionTimestamp
+		}
+	}
+	if named == "" || named != latest {
+		return "", fmt.Errorf("the refusal proposes to read back %s (completed %q), and the newest Completed backup completed %s", m[1], named, latest)
+	}
+	fmt.Fprintf(d.Env.Out, "    the refusal proposes to read back %s, the newest Completed backup (completed %s)\n", m[1], named)
+	return m[1], nil
 }
 
 // watchedUp runs the adopting up while watching Velero's server pods and
@@ -447,12 +558,13 @@ func (d *Deployment) watchedUp(ctx context.Context) (string, windows, time.Durat
 }
 
 // afterSwitch checks what follows an adoption: the backups taken before it
-// Completed at their location, the one holding the canary restored with
-// the role, the schedule's next backup Completed and no run missed, no
-// Secret holding the user's key, no request signed with it after the old
-// server stopped, and none of it in the stack's state. It prints the
-// window without a ready server.
-func (d *Deployment) afterSwitch(ctx context.Context, key awsfake.AccessKey, location string, gap windows, switched time.Time) error {
+// Completed at their location, the schedule's next backup Completed and no
+// run missed, no Secret (Helm's records of the revisions before the switch
+// aside) holding the user's key, no request signed with it after the old
+// server stopped, and neither part of it in the stack's state; with
+// checks, the deploy's read-back of readBack and a restore of the canary's
+// backup with the role. It prints the window without a ready server.
+func (d *Deployment) afterSwitch(ctx context.Context, key awsfake.AccessKey, location string, gap windows, switched time.Time, readBack string, checks afterChecks) error {
 	for _, b := range []string{"before-velero", "before-canary"} {
 		phase := d.jsonpath("backups.velero.io", b, "velero", "{.status.phase}")
 		loc := d.jsonpath("backups.velero.io", b, "velero", "{.spec.storageLocation}")
@@ -460,11 +572,15 @@ func (d *Deployment) afterSwitch(ctx context.Context, key awsfake.AccessKey, loc
 			return fmt.Errorf("backup %s after the adoption: %s at %q", b, phase, loc)
 		}
 	}
-	if err := d.readBackDone("before-canary"); err != nil {
-		return err
+	if checks.readBack {
+		if err := d.readBackDone(readBack); err != nil {
+			return err
+		}
 	}
-	if err := d.restoreCanary(ctx); err != nil {
-		return err
+	if checks.restore {
+		if err := d.restoreCanary(ctx); err != nil {
+			return err
+		}
 	}
 	scheduled, err := d.nextScheduledBackup(ctx, switched)
 	if err != nil {
@@ -484,7 +600,7 @@ func (d *Deployment) afterSwitch(ctx context.Context, key awsfake.AccessKey, loc
 	if err := d.noKeyLeft(key, gap.oldStopped); err != nil {
 		return err
 	}
-	return d.stateHoldsNoKey(key)
+	return d.stateHoldsNoKey(ctx, key)
 }
 
 // readBackDone checks the deploy's read-back of backup (readBackBackup):
@@ -541,13 +657,13 @@ func (d *Deployment) restoreCanary(ctx context.Context) error {
 	if v := d.jsonpath("configmap", "adopt-canary", "apps-restored", "{.data.written}"); v != "before-the-switch" {
 		return fmt.Errorf("the canary restored from before the switch reads %q", v)
 	}
-	fmt.Fprintf(d.Env.Out, "    the backup taken before the switch restored with the role: canary in apps-restored\n")
+	fmt.Fprintf(d.Env.Out, "    the older backup taken before the switch (before-canary) restored with the role: canary in apps-restored\n")
 	return nil
 }
 
-// scheduledBackups lists the Schedule's backups by creation time.
+// scheduledBackups lists the backups of the rig's schedule by creation time.
 func (d *Deployment) scheduledBackups() ([]scheduledBackup, error) {
-	out, err := d.kubectl("get", "backups.velero.io", "-n", "velero", "-l", "velero.io/schedule-name", "-o", "json")
+	out, err := d.kubectl("get", "backups.velero.io", "-n", "velero", "-l", rigSchedules, "-o", "json")
 	if err != nil {
 		return nil, err
 	}
@@ -639,10 +755,23 @@ func (d *Deployment) noKeyLeft(key awsfake.AccessKey, oldStopped time.Time) erro
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		return err
 	}
-	var records []string
+	var holding, clean []string
 	for _, s := range list.Items {
 		if s.Type == "helm.sh/release.v1" {
-			records = append(records, s.Metadata.Name)
+			// Helm's record of a revision: its values, encoded.
+			rec, err := decodeHelmRecord(s.Data["release"])
+			if err != nil {
+				return fmt.Errorf("Secret %s/%s: %v", s.Metadata.Namespace, s.Metadata.Name, err)
+			}
+			what := fmt.Sprintf("%d (%s)", rec.Version, rec.Info.Status)
+			if !strings.Contains(string(rec.raw), key.ID) && !strings.Contains(string(rec.raw), key.Secret) {
+				clean = append(clean, what)
+				continue
+			}
+			if rec.Info.Status == "deployed" {
+				return fmt.Errorf("Helm's record of the deployed revision %d of release %s holds the user's key", rec.Version, rec.Name)
+			}
+			holding = append(holding, what)
 			continue
 		}
 		for k, v := range s.Data {
@@ -651,7 +780,8 @@ func (d *Deployment) noKeyLeft(key awsfake.AccessKey, oldStopped time.Time) erro
 			}
 		}
 	}
-	fmt.Fprintf(d.Env.Out, "    no Secret holds the user's key (Helm's release records kept: %s)\n", strings.Join(records, ", "))
+	fmt.Fprintf(d.Env.Out, "    no Secret holds the user's key but Helm's records of revisions from before the switch (kept for helm rollback): %s; without it: %s\n",
+		cmp.Or(strings.Join(holding, ", "), "none"), cmp.Or(strings.Join(clean, ", "), "none"))
 	var after []string
 	for _, u := range d.Rig.Cloud.KeyUses(key.ID) {
 		if u.Time.After(oldStopped) {
@@ -669,9 +799,71 @@ func (d *Deployment) noKeyLeft(key awsfake.AccessKey, oldStopped time.Time) erro
 	return nil
 }
 
+// helmRecord is the part of Helm's stored release (helm.sh/helm/v3
+// pkg/release.Release) the rig reads, and the record's whole JSON.
+type helmRecord struct {
+	Name    string `json:"name"`
+	Version int    `json:"version"`
+	Info    struct {
+		Status string `json:"status"`
+	} `json:"info"`
+	raw []byte
+}
+
+// decodeHelmRecord decodes the release key of a Helm record Secret's data
+// (already base64-decoded once by the API's JSON): Helm stores the release
+// as JSON, gzipped and base64-encoded (pkg/storage/driver/util.go).
+func decodeHelmRecord(data []byte) (helmRecord, error) {
+	var rec helmRecord
+	zipped, err := base64.StdEncoding.DecodeString(string(data))
+	if err != nil {
+		return rec, fmt.Errorf("decoding Helm's record: %v", err)
+	}
+	r, err := gzip.NewReader(bytes.NewReader(zipped))
+	if err != nil {
+		return rec, fmt.Errorf("decoding Helm's record: %v", err)
+	}
+	if rec.raw, err = io.ReadAll(r); err != nil {
+		return rec, fmt.Errorf("decoding Helm's record: %v", err)
+	}
+	if err := json.Unmarshal(rec.raw, &rec); err != nil {
+		return rec, fmt.Errorf("decoding Helm's record: %v", err)
+	}
+	return rec, nil
+}
+
 // stateHoldsNoKey searches every file of the stack's backend (the stack
-// file, its .bak, the history and backup copies) for the key.
-func (d *Deployment) stateHoldsNoKey(key awsfake.AccessKey) error {
+// file, its .bak, the history and backup copies) and the stack's export
+// with its secrets shown (`pulumi stack export --show-secrets`) for the
+// key's ID and secret.
+func (d *Deployment) stateHoldsNoKey(ctx context.Context, key awsfake.AccessKey) error {
+	if _, err := d.Run(ctx, "export", upTimeout); err != nil {
+		return err
+	}
+	exported, err := os.ReadFile(filepath.Join(d.Dir, "export-"+d.Stack+".json"))
+	if err != nil {
+		return err
+	}
+	var deployment struct {
+		Resources []json.RawMessage `json:"resources"`
+	}
+	if err := json.Unmarshal(exported, &deployment); err != nil {
+		return fmt.Errorf("the stack's export: %v", err)
+	}
+	for _, s := range []string{key.ID, key.Secret} {
+		if bytes.Contains(exported, []byte(s)) {
+			return fmt.Errorf("the stack's export (secrets shown) holds the user's key")
+		}
+	}
+	if !bytes.Contains(exported, []byte(`"kubernetes:helm.sh/v3:Release"`)) {
+		return fmt.Errorf("the stack's export has no Helm release: nothing was searched")
+	}
+	fmt.Fprintf(d.Env.Out, "    pulumi stack export --show-secrets (%d resources, the release's values included, %d bytes) holds neither the key ID nor the secret\n", len(deployment.Resources), len(exported))
+	return d.backendHoldsNoKey(key)
+}
+
+// backendHoldsNoKey searches every file of the stack's backend for the key.
+func (d *Deployment) backendHoldsNoKey(key awsfake.AccessKey) error {
 	root := d.Rig.StateDir
 	files := 0
 	err := filepath.Walk(root, func(path string, info os.FileInfo, err error) error {
@@ -812,6 +1004,9 @@ func valuesFromFile(path string, e *Env) (func(id, secret string) map[string]int
 	if err := yaml.Unmarshal(raw, &base); err != nil {
 		return nil, fmt.Errorf("--before-values %s: %v", path, err)
 	}
+	if schedules, _ := base["schedules"].(map[string]interface{}); schedules[rigScheduleKey] != nil {
+		return nil, fmt.Errorf("--before-values %s: schedules.%s is the rig's own schedule (every %s, so that a run falls inside the scenario): rename yours", path, rigScheduleKey, scheduleEvery)
+	}
 	return func(id, secret string) map[string]interface{} {
 		var v map[string]interface{}
 		b, _ := json.Marshal(base)
@@ -820,6 +1015,12 @@ func valuesFromFile(path string, e *Env) (func(id, secret string) map[string]int
 		v["credentials"] = guide["credentials"]
 		v["image"] = guide["image"]
 		v["initContainers"] = guide["initContainers"]
+		schedules, _ := v["schedules"].(map[string]interface{})
+		if schedules == nil {
+			schedules = map[string]interface{}{}
+			v["schedules"] = schedules
+		}
+		schedules[rigScheduleKey] = guide["schedules"].(map[string]interface{})[rigScheduleKey]
 		return v
 	}, nil
 }

@@ -49,17 +49,22 @@ func adoptCLI(ctx context.Context, e *Env) error {
 		return fmt.Errorf("the first install: %w", err)
 	}
 
-	if err := d.refusedUp(ctx, []string{
+	refused, err := d.refusedUp(ctx, []string{
 		"Velero already runs on cluster " + adoptCluster + ", outside this stack; nothing was created or changed.",
 		"Velero installed by `velero install` in namespace velero (Deployment velero, label component=velero, no Helm release)",
 		"static AWS keys: AWS_SHARED_CREDENTIALS_FILE=/credentials/cloud from Secret cloud-credentials mounted at /credentials",
-		"set velero-irsa:adoptVeleroInstall: true in the stack",
-	}); err != nil {
+		"set velero-irsa:adoptVeleroInstall: true in the stack, and velero-irsa:readBackBackup: ",
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(d.Env.Out, "    refused as it should: no role, Deployment unchanged\n")
+	readBack, err := d.proposedReadBack(refused, true)
+	if err != nil {
+		return err
+	}
 
-	for k, v := range map[string]string{"adoptVeleroInstall": "true", "readBackBackup": "before-canary"} {
+	for k, v := range map[string]string{"adoptVeleroInstall": "true", "readBackBackup": readBack} {
 		if err := d.SetConfig(k, v); err != nil {
 			return err
 		}
@@ -95,7 +100,7 @@ func adoptCLI(ctx context.Context, e *Env) error {
 	if s := d.jsonpath("schedules.velero.io", "apps", "velero", "{.spec.schedule}"); s != "@every "+scheduleEvery.String() {
 		return fmt.Errorf("the CLI's Schedule apps after the adoption: %q", s)
 	}
-	if err := d.afterSwitch(ctx, key, "default", gap, switched); err != nil {
+	if err := d.afterSwitch(ctx, key, "default", gap, switched, readBack, afterChecks{readBack: true, restore: true}); err != nil {
 		return err
 	}
 	// Rerunning it changes nothing.

@@ -202,7 +202,7 @@ type RunOptions struct {
 
 // RunWith is Run with options.
 func (d *Deployment) RunWith(ctx context.Context, op string, timeout time.Duration, o RunOptions) (string, error) {
-	shown := "pulumi " + strings.ReplaceAll(op, "-no-changes", " --expect-no-changes")
+	shown := "pulumi " + strings.ReplaceAll(strings.ReplaceAll(op, "-no-changes", " --expect-no-changes"), "export", "stack export --show-secrets")
 	for _, urn := range o.Replace {
 		shown += " --replace '" + urn + "'"
 	}

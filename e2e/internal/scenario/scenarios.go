@@ -289,9 +289,9 @@ func groupsOf(e *Env, selected map[string]bool) ([]group, []Result) {
 		{"iam-delay", 35 * time.Second, iamDelay},
 		{"alerts", 40 * time.Second, alerts},
 		{"other-languages", 37 * time.Second, otherLanguages},
-		{"adopt-helm", 146 * time.Second, adoptHelm},
+		{"adopt-helm", 150 * time.Second, adoptHelm},
 		{"adopt-cli", 157 * time.Second, adoptCLI},
-		{"adopt-argocd", 25 * time.Second, adoptArgoCD},
+		{"adopt-argocd", 148 * time.Second, adoptArgoCD},
 	} {
 		if want(s.name) {
 			groups = append(groups, single(s.name, s.cost, s.run))
