@@ -224,8 +224,8 @@ func (d *Deployment) releaseRevision() (int, string, error) {
 
 // installTheGuidesWay makes the first install: the IAM user and its key,
 // the buckets, `helm upgrade --install` with values (the key added), a
-// canary in namespace apps and two backups, one of them holding it. It
-// returns the key.
+// Schedule made with the CLI, a canary in namespace apps and two backups,
+// one of them holding it. It returns the key.
 func (d *Deployment) installTheGuidesWay(ctx context.Context, values func(keyID, secret string) map[string]interface{}, first firstInstall) (awsfake.AccessKey, error) {
 	r := d.Rig
 	key, err := d.userWithKey(valuesBuckets(values("AKIAEXAMPLEEXAMPLE00", "x"), r.Region))
@@ -243,6 +243,13 @@ func (d *Deployment) installTheGuidesWay(ctx context.Context, values func(keyID,
 	if _, err := d.show("helm upgrade --install velero velero --repo <rig chart repository> -n velero --create-namespace -f first-install-values.yaml --wait", func() (string, error) {
 		return d.helm("upgrade", "--install", "velero", "velero", "--repo", d.repo.URL, "--version", d.Env.ChartVersion,
 			"-n", "velero", "--create-namespace", "-f", file, "--wait", "--timeout", "5m")
+	}); err != nil {
+		return key, err
+	}
+	// A Schedule made outside the chart, as users add them: the adoption
+	// keeps it as it is.
+	if _, err := d.show("velero schedule create weekly-by-hand --schedule '0 4 * * 0' --include-namespaces apps --ttl 720h0m0s", func() (string, error) {
+		return d.velero("schedule", "create", "weekly-by-hand", "--schedule", "0 4 * * 0", "--include-namespaces", "apps", "--ttl", "720h0m0s", "-n", "velero")
 	}); err != nil {
 		return key, err
 	}
@@ -422,6 +429,10 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, first fir
 	if err != nil {
 		return err
 	}
+	schedules, err := d.scheduleSpecs()
+	if err != nil {
+		return err
+	}
 	refused, err := d.refusedUp(ctx, refusal)
 	if err != nil {
 		return err
@@ -448,6 +459,9 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, first fir
 	}
 	fmt.Fprintf(d.Env.Out, "    release velero: revision %d, was %d; the adopting up took %s\n", rev, rev0, took.Round(time.Second))
 	if err := d.checkDeployed(out, "velero", first.serviceAccount, first.bucket, first.prefix, true, true); err != nil {
+		return err
+	}
+	if err := d.schedulesKept(schedules); err != nil {
 		return err
 	}
 	if !checks.readBack {
@@ -658,6 +672,57 @@ func (d *Deployment) restoreCanary(ctx context.Context) error {
 		return fmt.Errorf("the canary restored from before the switch reads %q", v)
 	}
 	fmt.Fprintf(d.Env.Out, "    the older backup taken before the switch (before-canary) restored with the role: canary in apps-restored\n")
+	return nil
+}
+
+// scheduleSpecs describes each Schedule in Velero's namespace by what the
+// adoption must keep: its cron expression, TTL and namespaces.
+func (d *Deployment) scheduleSpecs() (map[string]string, error) {
+	out, err := d.kubectl("get", "schedules.velero.io", "-n", "velero", "-o", "json")
+	if err != nil {
+		return nil, err
+	}
+	var list struct {
+		Items []struct {
+			Metadata struct{ Name string } `json:"metadata"`
+			Spec     struct {
+				Schedule string `json:"schedule"`
+				Template struct {
+					TTL                string   `json:"ttl"`
+					IncludedNamespaces []string `json:"includedNamespaces"`
+				} `json:"template"`
+			} `json:"spec"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		return nil, err
+	}
+	specs := map[string]string{}
+	for _, it := range list.Items {
+		specs[it.Metadata.Name] = fmt.Sprintf("%q ttl %s namespaces %v", it.Spec.Schedule, it.Spec.Template.TTL, it.Spec.Template.IncludedNamespaces)
+	}
+	return specs, nil
+}
+
+// schedulesKept checks that every Schedule there was before the adoption
+// is still there under its name, with the same cron expression, TTL and
+// namespaces.
+func (d *Deployment) schedulesKept(before map[string]string) error {
+	after, err := d.scheduleSpecs()
+	if err != nil {
+		return err
+	}
+	if len(before) == 0 {
+		return fmt.Errorf("there was no Schedule before the adoption: nothing to keep was checked")
+	}
+	var kept []string
+	for _, name := range sortedKeys(before) {
+		if after[name] != before[name] {
+			return fmt.Errorf("Schedule %s after the adoption: %q, before: %s", name, after[name], before[name])
+		}
+		kept = append(kept, name+" "+before[name])
+	}
+	fmt.Fprintf(d.Env.Out, "    every Schedule kept under its name, as it was: %s\n", strings.Join(kept, "; "))
 	return nil
 }
 

@@ -48,6 +48,10 @@ func adoptCLI(ctx context.Context, e *Env) error {
 	if err != nil {
 		return fmt.Errorf("the first install: %w", err)
 	}
+	schedules, err := d.scheduleSpecs()
+	if err != nil {
+		return err
+	}
 
 	refused, err := d.refusedUp(ctx, []string{
 		"Velero already runs on cluster " + adoptCluster + ", outside this stack; nothing was created or changed.",
@@ -97,8 +101,8 @@ func adoptCLI(ctx context.Context, e *Env) error {
 	if sel := d.jsonpath("deployment", "velero", "velero", "{.spec.selector.matchLabels}"); strings.Contains(sel, "deploy") {
 		return fmt.Errorf("Deployment velero still selects %s", sel)
 	}
-	if s := d.jsonpath("schedules.velero.io", "apps", "velero", "{.spec.schedule}"); s != "@every "+scheduleEvery.String() {
-		return fmt.Errorf("the CLI's Schedule apps after the adoption: %q", s)
+	if err := d.schedulesKept(schedules); err != nil {
+		return err
 	}
 	if err := d.afterSwitch(ctx, key, "default", gap, switched, readBack, afterChecks{readBack: true, restore: true}); err != nil {
 		return err
