@@ -91,6 +91,10 @@ func checkExisting(ctx *pulumi.Context, c stackConfig, info clusterInfo) (adopti
 		return adoption{install: inst, writer: writer}, nil
 	}
 	rel := verdict.Adopt.Release
+	if kept := existing.SecretsOutsideRelease(*verdict.Adopt); len(kept) > 0 {
+		_ = ctx.Log.Warn(fmt.Sprintf("Secrets %s hold the static AWS keys Velero used and are not made by release %s: the upgrade stops Velero reading them but leaves them in place; delete them once the key is retired (docs/adopting.md#retiring-the-old-key)",
+			strings.Join(kept, ", "), rel.Name), nil)
+	}
 	if ctx.DryRun() {
 		_ = ctx.Log.Warn(fmt.Sprintf("adopting Helm release %s/%s (revision %d): `pulumi up` takes it into the stack and upgrades it to the role; "+
 			"this preview shows the release as created, and the backup locations the release rendered as replaced by the stack's", rel.Namespace, rel.Name, rel.Revision), nil)
@@ -194,6 +198,9 @@ func installHandOver(ctx *pulumi.Context, a adoption) (pulumi.ResourceOption, er
 			return fmt.Errorf("handing the `velero install` Velero in namespace %s over to the stack: %w; nothing more was removed, and `pulumi up` again goes on from here", inst.Namespace, err)
 		}
 		_ = ctx.Log.Info(fmt.Sprintf("the `velero install` server stopped after %s; removed %s", h.ServerDown.Round(time.Second), strings.Join(h.Removed, ", ")), nil)
+		if len(h.KeptSecrets) > 0 {
+			_ = ctx.Log.Warn(fmt.Sprintf("Secrets %s held the static AWS keys the old server used and were not made by `velero install`, so they stay (other workloads may read them); Velero no longer does: delete them once the key is retired (docs/adopting.md#retiring-the-old-key)", strings.Join(h.KeptSecrets, ", ")), nil)
+		}
 		return nil
 	}, nil)
 	if err != nil {

@@ -112,6 +112,10 @@ func Check(c Cluster, w Want) (Verdict, error) {
 			}
 			v.Adopt = &inst
 		case inst.ManagedByVeleroIRSA && inst.Release != nil && inst.Release.Name == w.ReleaseName:
+			if p := unrenderedProblem(inst); p != "" {
+				return Verdict{}, &Refusal{Message: fmt.Sprintf("Velero on cluster %s, installed by this stack, has static AWS keys added outside it; nothing was created or changed.\n%s- %s",
+					w.Cluster, inst.Describe("  "), p)}
+			}
 			v.Managed = true
 		case inst.ManagedByVeleroIRSA && inst.Release != nil:
 			return Verdict{}, refuse(w, inst, fmt.Sprintf("Another velero-irsa stack installed it as release %s; this stack's release is %s. Destroy that stack first, or deploy this cluster from that stack.", inst.Release.Name, w.ReleaseName))
@@ -190,6 +194,9 @@ func checkAdoption(inst Installation, w Want) error {
 			r.Revision, r.Name, r.Status, r.Name, r.Namespace, r.Name, r.Namespace))
 	}
 	problems = append(problems, argoProblems(inst, w)...)
+	if p := unrenderedProblem(inst); p != "" {
+		problems = append(problems, p)
+	}
 	if inst.ServiceAccount != "" && inst.ServiceAccount != w.ServiceAccount {
 		problems = append(problems, fmt.Sprintf("Velero runs as ServiceAccount %s and the stack's is %s: set %s: %s, so the role trusts the ServiceAccount the release keeps.",
 			inst.ServiceAccount, w.ServiceAccount, w.Key("serviceAccountName"), inst.ServiceAccount))
@@ -198,6 +205,19 @@ func checkAdoption(inst Installation, w Want) error {
 	problems = append(problems, locationProblems(inst, w)...)
 	problems = append(problems, scheduleProblems(inst, w)...)
 	return adoptionRefusal(inst, w, problems)
+}
+
+// unrenderedProblem names the key sources of Velero's pods that the
+// release does not render, "" when there are none: Helm's upgrade patches
+// only what its manifests set, so they would stay, and the AWS SDK reads
+// them before the role's web identity.
+func unrenderedProblem(inst Installation) string {
+	if len(inst.UnrenderedKeys) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Velero's pods get static AWS keys that release %s does not render (added with kubectl or another tool): %s. A Helm upgrade changes only what the release renders, so they would stay, and the AWS SDK would use them instead of the role. "+
+		"Remove them first: `kubectl set env deployment/%s -n %s <VARIABLE>-` for a variable (`daemonset/%s` for the node agent), `kubectl edit` for envFrom.",
+		inst.Release.Name, strings.Join(inst.UnrenderedKeys, "; "), orDefault(inst.Deployment, "velero"), inst.Namespace, nodeAgentName)
 }
 
 // checkInstallAdoption refuses to take over a `velero install` Velero when

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -336,5 +337,71 @@ func TestReadBackHint(t *testing.T) {
 	inst.NewestBackup = nil
 	if got := ReadBackHint(guideWant(), inst); got != "" {
 		t.Errorf("without a Completed backup: %q", got)
+	}
+}
+
+// TestCheckUnrenderedKeys: key sources added to Velero's pods outside the
+// release (kubectl set env on the server, envFrom on the node agent) would
+// survive Helm's upgrade; the adoption is refused naming each, and so is an
+// up of the stack's own release that has them.
+func TestCheckUnrenderedKeys(t *testing.T) {
+	f := guideCluster(t)
+	server := f.objects["/apis/apps/v1/namespaces/velero/deployments/velero"]
+	podSpec := mapAt(mapAt(mapAt(server, "spec"), "template"), "spec")
+	velero := podSpec["containers"].([]interface{})[0].(map[string]interface{})
+	velero["env"] = append(velero["env"].([]interface{}), map[string]interface{}{"name": "AWS_ACCESS_KEY_ID", "value": exampleKeyID})
+	f.add("/apis/apps/v1/namespaces/velero/daemonsets/node-agent", map[string]interface{}{
+		"metadata": meta("node-agent", "velero", nil, helmOwned),
+		"spec": map[string]interface{}{"template": map[string]interface{}{"spec": map[string]interface{}{
+			"containers": []interface{}{map[string]interface{}{"name": "node-agent", "image": "velero/velero:v1.14.0",
+				"envFrom": []interface{}{map[string]interface{}{"secretRef": map[string]interface{}{"name": "aws-keys"}}}}},
+		}}},
+	})
+	c, err := Read(context.Background(), f, "velero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := guideWant()
+	w.AdoptRelease, w.NodeAgent = "velero", true
+	_, err = Check(c, w)
+	want := "- Velero's pods get static AWS keys that release velero does not render (added with kubectl or another tool): " +
+		"Deployment velero/velero, container velero: variable AWS_ACCESS_KEY_ID set in the pod spec; " +
+		"DaemonSet velero/node-agent, container node-agent: all keys of Secret aws-keys as variables (envFrom). " +
+		"A Helm upgrade changes only what the release renders, so they would stay, and the AWS SDK would use them instead of the role. " +
+		"Remove them first: `kubectl set env deployment/velero -n velero <VARIABLE>-` for a variable (`daemonset/node-agent` for the node agent), `kubectl edit` for envFrom.\n"
+	if err == nil || !strings.Contains(err.Error()+"\n", want) {
+		t.Fatalf("refusal:\n%v\nwant the line:\n%s", err, want)
+	}
+	// What the release renders (the credentials file from its Secret) is
+	// not among them: the upgrade removes it.
+	if strings.Contains(err.Error(), "container velero: AWS_SHARED_CREDENTIALS_FILE") {
+		t.Errorf("the rendered credentials file is named as added outside the release:\n%v", err)
+	}
+	if !strings.Contains(err.Error(), "static AWS keys: node agent: all keys of Secret aws-keys as variables (envFrom)") {
+		t.Errorf("the description does not name the node agent's keys:\n%v", err)
+	}
+
+	// The stack's own release, changed with kubectl after a deploy.
+	inst := c.Installations[0]
+	inst.ManagedByVeleroIRSA = true
+	inst.Release.Values = map[string]interface{}{}
+	_, err = Check(Cluster{Installations: []Installation{inst}}, guideWant())
+	if err == nil || !strings.HasPrefix(err.Error(), "Velero on cluster prod-apne2, installed by this stack, has static AWS keys added outside it; nothing was created or changed.\n") ||
+		!strings.Contains(err.Error()+"\n", want) {
+		t.Fatalf("the stack's own release with keys added: %v", err)
+	}
+}
+
+// TestSecretsOutsideRelease names the key Secrets the release does not
+// make: the chart's credentials Secret is the release's, a location's
+// credential Secret is not.
+func TestSecretsOutsideRelease(t *testing.T) {
+	inst := readGuide(t).Installations[0]
+	if got := SecretsOutsideRelease(inst); len(got) != 0 {
+		t.Errorf("the guide's install: %v, want none (Secret velero is the release's)", got)
+	}
+	inst.KeySecrets = append(inst.KeySecrets, "bsl-keys")
+	if got := fmt.Sprint(SecretsOutsideRelease(inst)); got != "[velero/bsl-keys]" {
+		t.Errorf("with a location's credential Secret: %s", got)
 	}
 }

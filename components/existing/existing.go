@@ -49,6 +49,10 @@ type Installation struct {
 	// StaticKeys says how the server's pods get static AWS keys: one line
 	// each, naming Secrets and variables, never their contents.
 	StaticKeys []string
+	// UnrenderedKeys are the key sources of the server's and the node
+	// agent's pods that the release's manifest does not render (added with
+	// kubectl or another tool): a Helm upgrade would keep them.
+	UnrenderedKeys []string
 	// KeySecrets are the Secrets that hold those keys (the server's mounted
 	// credentials, its env sources, the locations' credential Secrets).
 	KeySecrets []string
@@ -87,6 +91,9 @@ type Release struct {
 	// Values are the user-supplied values of the revision (Helm's config).
 	// They may hold secrets (credentials.secretContents): never print them.
 	Values map[string]interface{}
+	// Manifest is the revision's rendered manifest; it may hold the
+	// chart's credentials Secret: never print it.
+	Manifest string
 }
 
 // Location is a BackupStorageLocation.

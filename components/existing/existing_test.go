@@ -209,6 +209,46 @@ func guideValues() map[string]interface{} {
 }
 
 // helmRecordSecret is a release Secret as Helm stores one revision.
+// guideManifest is the part of the chart's rendering of the guide's values
+// that gives Velero's pods the key: the credentials Secret, mounted, and
+// the variable pointing at it.
+const guideManifest = `---
+# Source: velero/templates/secret.yaml
+apiVersion: v1
+kind: Secret
+metadata:
+  name: velero
+  namespace: velero
+type: Opaque
+data:
+  cloud: W2RlZmF1bHRdCg==
+---
+# Source: velero/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: velero
+  namespace: velero
+spec:
+  template:
+    spec:
+      containers:
+        - name: velero
+          image: "velero/velero:v1.14.0"
+          env:
+            - name: VELERO_SCRATCH_DIR
+              value: /scratch
+            - name: AWS_SHARED_CREDENTIALS_FILE
+              value: /credentials/cloud
+          volumeMounts:
+            - name: cloud-credentials
+              mountPath: /credentials
+      volumes:
+        - name: cloud-credentials
+          secret:
+            secretName: velero
+`
+
 func helmRecordSecret(t *testing.T, name, ns string, revision int, status string, values map[string]interface{}) map[string]interface{} {
 	t.Helper()
 	record := map[string]interface{}{
@@ -216,7 +256,7 @@ func helmRecordSecret(t *testing.T, name, ns string, revision int, status string
 		"info":     map[string]interface{}{"status": status, "description": "Install complete"},
 		"chart":    map[string]interface{}{"metadata": map[string]interface{}{"name": "velero", "version": "7.2.1", "appVersion": "1.14.0"}},
 		"config":   values,
-		"manifest": "---\n# Source: velero/templates/secret.yaml\n",
+		"manifest": guideManifest,
 	}
 	data, err := encodeRecord(record)
 	if err != nil {

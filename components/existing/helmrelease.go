@@ -39,7 +39,8 @@ type helmRecord struct {
 			AppVersion string `json:"appVersion"`
 		} `json:"metadata"`
 	} `json:"chart"`
-	Config map[string]interface{} `json:"config"`
+	Config   map[string]interface{} `json:"config"`
+	Manifest string                 `json:"manifest"`
 }
 
 // readReleases reads the Helm releases of the velero chart in a namespace
@@ -94,7 +95,7 @@ func DecodeRelease(data string) (*Release, error) {
 	return &Release{
 		Name: rec.Name, Namespace: rec.Namespace, Revision: rec.Version, Status: rec.Info.Status, Description: rec.Info.Description,
 		Chart: rec.Chart.Metadata.Name, ChartVersion: rec.Chart.Metadata.Version, AppVersion: rec.Chart.Metadata.AppVersion,
-		Values: rec.Config,
+		Values: rec.Config, Manifest: rec.Manifest,
 	}, nil
 }
 

@@ -16,6 +16,11 @@ type InstallHandOver struct {
 	Removed []string
 	// ServerDown is how long it waited for the old server's pods to go.
 	ServerDown time.Duration
+	// KeptSecrets names the Secrets the old pods took keys from that
+	// `velero install` did not make (no label component=velero): other
+	// workloads may use them, so they stay, and nothing of Velero reads
+	// them any more.
+	KeptSecrets []string
 }
 
 // HandOverInstall takes a `velero install` Velero apart so that the stack's
@@ -35,7 +40,9 @@ type InstallHandOver struct {
 //     every Backup stays tied to its location; deleting a location deletes
 //     no backup;
 //  4. the Secrets that held the static keys, the ServiceAccount and the
-//     ClusterRoleBinding `velero install` made (cluster-admin) are deleted;
+//     ClusterRoleBinding `velero install` made (cluster-admin) are deleted,
+//     each only when it carries the install's label component=velero (a
+//     Secret of the user's, which other workloads may read, stays);
 //  5. the Deployment itself is deleted.
 //
 // Backups, Restores, Schedules, the namespace and the CRDs stay. Every
@@ -92,7 +99,19 @@ func HandOverInstall(ctx context.Context, w Writer, inst Installation, wait time
 		}
 	}
 	for _, s := range inst.KeySecrets {
-		if err := del("Secret", "/api/v1/namespaces/"+ns+"/secrets/"+s, ns+"/"+s); err != nil {
+		var secret struct {
+			Metadata objectMeta `json:"metadata"`
+		}
+		path := "/api/v1/namespaces/" + ns + "/secrets/" + s
+		found, err := w.Get(ctx, path, &secret)
+		if err != nil {
+			return h, fmt.Errorf("reading Secret %s/%s: %w", ns, s, err)
+		}
+		if found && secret.Metadata.Labels["component"] != "velero" {
+			h.KeptSecrets = append(h.KeptSecrets, ns+"/"+s)
+			continue
+		}
+		if err := del("Secret", path, ns+"/"+s); err != nil {
 			return h, err
 		}
 	}

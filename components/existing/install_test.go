@@ -2,6 +2,7 @@ package existing
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -213,14 +214,26 @@ func TestHandOverInstallKeepsOthers(t *testing.T) {
 	crb := f.objects["/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/velero"]
 	crb["subjects"] = append(crb["subjects"].([]interface{}), map[string]interface{}{"kind": "User", "name": "ops"})
 	delete(mapAt(f.objects["/api/v1/namespaces/velero/serviceaccounts/velero"], "metadata"), "labels")
+	// Keys the user's own Secret gave the server too (envFrom): other
+	// workloads may read it.
+	server := mapAt(mapAt(mapAt(f.objects["/apis/apps/v1/namespaces/velero/deployments/velero"], "spec"), "template"), "spec")["containers"].([]interface{})[0].(map[string]interface{})
+	server["envFrom"] = []interface{}{map[string]interface{}{"secretRef": map[string]interface{}{"name": "shared-aws"}}}
+	f.add("/api/v1/namespaces/velero/secrets/shared-aws", map[string]interface{}{"metadata": meta("shared-aws", "velero", nil, nil)})
 	inst := readCLI(t, f).Installations[0]
-	if _, err := HandOverInstall(ctx, f, inst, time.Minute); err != nil {
+	h, err := HandOverInstall(ctx, f, inst, time.Minute)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/velero", "/api/v1/namespaces/velero/serviceaccounts/velero"} {
+	for _, p := range []string{"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/velero", "/api/v1/namespaces/velero/serviceaccounts/velero", "/api/v1/namespaces/velero/secrets/shared-aws"} {
 		if _, ok := f.objects[p]; !ok {
 			t.Errorf("%s was deleted", p)
 		}
+	}
+	if _, ok := f.objects["/api/v1/namespaces/velero/secrets/cloud-credentials"]; ok {
+		t.Error("the install's Secret cloud-credentials was kept")
+	}
+	if fmt.Sprint(h.KeptSecrets) != "[velero/shared-aws]" {
+		t.Errorf("kept Secrets %v, want [velero/shared-aws]", h.KeptSecrets)
 	}
 
 	// A pod that does not go (a stuck finalizer, a node that is gone).
@@ -230,7 +243,7 @@ func TestHandOverInstallKeepsOthers(t *testing.T) {
 	pod := f.objects[stuck]
 	f.objects["/apis/apps/v1/namespaces/velero/deployments/velero"]["spec"].(map[string]interface{})["selector"] = map[string]interface{}{"matchLabels": map[string]interface{}{"deploy": "other"}}
 	f.objects[stuck] = pod
-	_, err := HandOverInstall(ctx, f, inst, 0)
+	_, err = HandOverInstall(ctx, f, inst, 0)
 	want := "waiting for the pods of Deployment velero/velero to stop: pods velero-7d9c8b6f4-x2k8q still exist after 0s (`kubectl get pods -n velero -l deploy=velero` shows why)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("stuck pod: %v\nwant: %s", err, want)

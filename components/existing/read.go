@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -278,7 +279,15 @@ func readNamespace(ctx context.Context, api API, ns string, server *deployment) 
 		return Installation{}, false, err
 	}
 	if server != nil {
-		inst.StaticKeys, inst.KeySecrets = staticKeys(server)
+		for _, src := range staticKeys(server) {
+			inst.StaticKeys = append(inst.StaticKeys, src.line)
+			if src.secret != "" {
+				inst.KeySecrets = appendUnique(inst.KeySecrets, src.secret)
+			}
+		}
+		if inst.Release != nil {
+			inst.UnrenderedKeys = unrendered("Deployment", ns+"/"+server.Metadata.Name, inst.Release.Manifest, staticKeys(server))
+		}
 		inst.ArgoCD = append(argoMarks(&server.Metadata, "Deployment"), inst.ArgoCD...)
 		for _, c := range server.Spec.Template.Spec.InitContainers {
 			if c.Image != "" && imageRepository(c.Image) != awsPluginRepository {
@@ -289,14 +298,24 @@ func readNamespace(ctx context.Context, api API, ns string, server *deployment) 
 			inst.ServerFlags = append([]string(nil), c.Args[1:]...)
 		}
 	}
-	var agent struct {
-		Metadata objectMeta `json:"metadata"`
-	}
+	// The node agent has the pod spec of a Deployment's template.
+	var agent deployment
 	found, err := api.Get(ctx, "/apis/apps/v1/namespaces/"+ns+"/daemonsets/"+nodeAgentName, &agent)
 	if err != nil {
 		return Installation{}, false, fmt.Errorf("reading DaemonSet %s/%s: %w", ns, nodeAgentName, err)
 	}
 	inst.NodeAgent = found
+	if found {
+		for _, src := range staticKeys(&agent) {
+			inst.StaticKeys = appendUnique(inst.StaticKeys, "node agent: "+src.line)
+			if src.secret != "" {
+				inst.KeySecrets = appendUnique(inst.KeySecrets, src.secret)
+			}
+		}
+		if inst.Release != nil {
+			inst.UnrenderedKeys = append(inst.UnrenderedKeys, unrendered("DaemonSet", ns+"/"+nodeAgentName, inst.Release.Manifest, staticKeys(&agent))...)
+		}
+	}
 	for _, l := range inst.Locations {
 		if l.Credential != "" {
 			inst.StaticKeys = append(inst.StaticKeys, fmt.Sprintf("backup location %s names credential Secret %s, which Velero prefers to the pod's identity", l.Name, l.Credential))
@@ -461,44 +480,108 @@ func ChartFullname(release string, values map[string]interface{}) string {
 	return trunc(release + "-" + name)
 }
 
-// staticKeys says how the server container gets static AWS keys: a
-// credentials file (AWS_SHARED_CREDENTIALS_FILE, usually a mounted Secret),
-// key variables, or env from a Secret.
-func staticKeys(d *deployment) (lines, secrets []string) {
-	c := serverContainer(d)
+// keySource is one way a workload's pods get static AWS keys.
+type keySource struct {
+	// line describes it, naming Secrets and variables, never values.
+	line string
+	// secret is the Secret it reads ("" for a literal value).
+	secret string
+	// variable is the environment variable it sets, "" for envFrom.
+	variable string
+	// container is the container it is in.
+	container string
+}
+
+// staticKeys finds how the pods of a workload (the server Deployment or the
+// node agent DaemonSet) get static AWS keys, in any of its containers: a
+// credentials or config file from a mounted Secret, the key variables
+// (literal or from a Secret), or all keys of a Secret (envFrom).
+func staticKeys(d *deployment) []keySource {
+	var out []keySource
 	mounted := map[string]string{} // volume name → Secret
 	for _, v := range d.Spec.Template.Spec.Volumes {
 		if v.Secret != nil {
 			mounted[v.Name] = v.Secret.SecretName
 		}
 	}
-	for _, e := range c.Env {
-		switch e.Name {
-		case "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE":
-			from := ""
-			for _, m := range c.VolumeMounts {
-				if secret, ok := mounted[m.Name]; ok && (e.Value == m.MountPath || strings.HasPrefix(e.Value, strings.TrimSuffix(m.MountPath, "/")+"/")) {
-					from = fmt.Sprintf(" from Secret %s mounted at %s", secret, m.MountPath)
-					secrets = appendUnique(secrets, secret)
+	for _, c := range d.Spec.Template.Spec.Containers {
+		for _, e := range c.Env {
+			switch name := strings.ToUpper(e.Name); {
+			case name == "AWS_SHARED_CREDENTIALS_FILE" || name == "AWS_CONFIG_FILE":
+				src := keySource{variable: e.Name, container: c.Name}
+				for _, m := range c.VolumeMounts {
+					if secret, ok := mounted[m.Name]; ok && (e.Value == m.MountPath || strings.HasPrefix(e.Value, strings.TrimSuffix(m.MountPath, "/")+"/")) {
+						src.secret = secret
+						src.line = fmt.Sprintf("%s=%s from Secret %s mounted at %s", e.Name, e.Value, secret, m.MountPath)
+					}
 				}
+				if src.line == "" {
+					src.line = fmt.Sprintf("%s=%s", e.Name, e.Value)
+				}
+				out = append(out, src)
+			case isKeyVariable(name):
+				src := keySource{variable: e.Name, container: c.Name, line: fmt.Sprintf("variable %s set in the pod spec", e.Name)}
+				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+					src.secret = e.ValueFrom.SecretKeyRef.Name
+					src.line = fmt.Sprintf("variable %s from Secret %s key %s", e.Name, e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key)
+				}
+				out = append(out, src)
 			}
-			lines = append(lines, fmt.Sprintf("%s=%s%s", e.Name, e.Value, from))
-		case "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN":
-			from := "set in the pod spec"
-			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-				from = "from Secret " + e.ValueFrom.SecretKeyRef.Name + " key " + e.ValueFrom.SecretKeyRef.Key
-				secrets = appendUnique(secrets, e.ValueFrom.SecretKeyRef.Name)
+		}
+		for _, f := range c.EnvFrom {
+			if f.SecretRef != nil {
+				out = append(out, keySource{secret: f.SecretRef.Name, container: c.Name, line: fmt.Sprintf("all keys of Secret %s as variables (envFrom)", f.SecretRef.Name)})
 			}
-			lines = append(lines, fmt.Sprintf("variable %s %s", e.Name, from))
 		}
 	}
-	for _, f := range c.EnvFrom {
-		if f.SecretRef != nil {
-			lines = append(lines, fmt.Sprintf("all keys of Secret %s as variables (envFrom)", f.SecretRef.Name))
-			secrets = appendUnique(secrets, f.SecretRef.Name)
+	return out
+}
+
+// SecretsOutsideRelease are the Secrets Velero's pods or locations took
+// static keys from that the release's manifest does not make (the user's
+// own, or another tool's): a Helm upgrade that no longer reads them leaves
+// them in place, keys and all.
+func SecretsOutsideRelease(inst Installation) []string {
+	made := map[string]bool{}
+	if inst.Release != nil {
+		for _, doc := range strings.Split(inst.Release.Manifest, "\n---") {
+			if !regexp.MustCompile(`(?m)^kind:\s*Secret\s*$`).MatchString(doc) {
+				continue
+			}
+			if m := regexp.MustCompile(`(?m)^  name:\s*"?([^"\s]+)"?\s*$`).FindStringSubmatch(doc); m != nil {
+				made[m[1]] = true
+			}
 		}
 	}
-	return lines, secrets
+	var out []string
+	for _, s := range inst.KeySecrets {
+		if !made[s] {
+			out = append(out, inst.Namespace+"/"+s)
+		}
+	}
+	return out
+}
+
+// unrendered are the key sources of a workload that the release's manifest
+// does not render: added with kubectl or another tool after the release.
+// Helm's upgrade patches only what its manifests set, so they would survive
+// it, and the SDK reads them before the role. A source is rendered when the
+// manifest names its variable (an env entry) or, for envFrom, its Secret
+// (a secretRef).
+func unrendered(kind, name, manifest string, sources []keySource) []string {
+	var out []string
+	for _, src := range sources {
+		rendered := false
+		if src.variable != "" {
+			rendered = regexp.MustCompile(`(?m)^\s*-?\s*name:\s*"?` + regexp.QuoteMeta(src.variable) + `"?\s*$`).MatchString(manifest)
+		} else {
+			rendered = regexp.MustCompile(`(?m)secretRef:\s*\n\s*name:\s*"?` + regexp.QuoteMeta(src.secret) + `"?\s*$`).MatchString(manifest)
+		}
+		if !rendered {
+			out = append(out, fmt.Sprintf("%s %s, container %s: %s", kind, name, src.container, src.line))
+		}
+	}
+	return out
 }
 
 // Argo CD's resource tracking: the label of the label method (configurable,

@@ -368,8 +368,9 @@ func adoptHelm(ctx context.Context, e *Env) error {
 
 // adoptArgoCD is the adopt-argocd scenario: the guide's release, its
 // objects tracked by Argo CD (the label the guide's ServiceAccount
-// carries), is refused even with adoptRelease, and adopted once the stack
-// says Argo CD has let go of it.
+// carries) and keys set on its Deployment by hand, is refused even with
+// adoptRelease, and adopted once the keys are gone and the stack says Argo
+// CD has let go of it.
 func adoptArgoCD(ctx context.Context, e *Env) error {
 	values := func(id, secret string) map[string]interface{} { return guideValues(e, id, secret) }
 	first, err := stackFromValues(values("AKIAEXAMPLEEXAMPLE00", "x"), adoptCluster, adoptRegion)
@@ -398,14 +399,28 @@ func adoptArgoCD(ctx context.Context, e *Env) error {
 			return err
 		}
 	}
+	// And keys set on the Deployment by hand, outside the release, which a
+	// Helm upgrade would keep.
+	if _, err := d.kubectl("set", "env", "deployment/velero", "-n", "velero", "AWS_ACCESS_KEY_ID="+key.ID, "AWS_SECRET_ACCESS_KEY="+key.Secret); err != nil {
+		return err
+	}
 	refusal := []string{
 		"Cannot adopt the Velero on cluster " + adoptCluster + " as the stack says; nothing was created or changed.",
 		"Argo CD manages this Velero (label argocd.argoproj.io/instance=velero on Deployment velero/velero; label argocd.argoproj.io/instance=velero on ServiceAccount velero/velero-server)",
 		"then set velero-irsa:argoCDReleased: true.",
+		"Velero's pods get static AWS keys that release velero does not render (added with kubectl or another tool): Deployment velero/velero, container velero: variable AWS_ACCESS_KEY_ID set in the pod spec; Deployment velero/velero, container velero: variable AWS_SECRET_ACCESS_KEY set in the pod spec.",
 	}
 	// The read-back and the restore of the old backups are adopt-helm's to
 	// prove; here the adopting up warns that nothing reads them back.
-	return d.adopt(ctx, key, first, refusal, func(string) error { return d.SetConfig("argoCDReleased", "true") }, afterChecks{})
+	return d.adopt(ctx, key, first, refusal, func(string) error {
+		if _, err := d.kubectl("set", "env", "deployment/velero", "-n", "velero", "AWS_ACCESS_KEY_ID-", "AWS_SECRET_ACCESS_KEY-"); err != nil {
+			return err
+		}
+		if _, err := d.kubectl("rollout", "status", "deployment/velero", "-n", "velero", "--timeout", "2m"); err != nil {
+			return err
+		}
+		return d.SetConfig("argoCDReleased", "true")
+	}, afterChecks{})
 }
 
 // afterChecks says which of the checks that follow a switch an adoption
@@ -829,7 +844,7 @@ func (d *Deployment) noKeyLeft(key awsfake.AccessKey, oldStopped time.Time) erro
 				return fmt.Errorf("Secret %s/%s: %v", s.Metadata.Namespace, s.Metadata.Name, err)
 			}
 			what := fmt.Sprintf("%d (%s)", rec.Version, rec.Info.Status)
-			if !strings.Contains(string(rec.raw), key.ID) && !strings.Contains(string(rec.raw), key.Secret) {
+			if !holdsKey(rec.raw, key) {
 				clean = append(clean, what)
 				continue
 			}
@@ -840,7 +855,7 @@ func (d *Deployment) noKeyLeft(key awsfake.AccessKey, oldStopped time.Time) erro
 			continue
 		}
 		for k, v := range s.Data {
-			if strings.Contains(string(v), key.ID) || strings.Contains(string(v), key.Secret) {
+			if holdsKey(v, key) {
 				return fmt.Errorf("Secret %s/%s key %s holds the user's key after the adoption", s.Metadata.Namespace, s.Metadata.Name, k)
 			}
 		}
@@ -862,6 +877,27 @@ func (d *Deployment) noKeyLeft(key awsfake.AccessKey, oldStopped time.Time) erro
 	last, _ := d.Rig.Cloud.AccessKeyLastUsed(key.ID)
 	fmt.Fprintf(d.Env.Out, "    the user's key was last used %s (%s), before the old server stopped at %s\n", last.LastUsed.Format(time.RFC3339), last.LastService, oldStopped.UTC().Format(time.RFC3339))
 	return nil
+}
+
+// base64Token is a run of base64 long enough to hold a key (a Secret's
+// data in a manifest, a value encoded by hand).
+var base64Token = regexp.MustCompile(`[A-Za-z0-9+/]{16,}={0,2}`)
+
+// holdsKey tells whether b holds the key's ID or secret, as they are or
+// inside a base64-encoded run (standard or URL alphabet).
+func holdsKey(b []byte, key awsfake.AccessKey) bool {
+	has := func(b []byte) bool { return bytes.Contains(b, []byte(key.ID)) || bytes.Contains(b, []byte(key.Secret)) }
+	if has(b) {
+		return true
+	}
+	for _, tok := range base64Token.FindAll(b, -1) {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
+			if dec, err := enc.DecodeString(string(tok)); err == nil && has(dec) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // helmRecord is the part of Helm's stored release (helm.sh/helm/v3
@@ -915,10 +951,8 @@ func (d *Deployment) stateHoldsNoKey(ctx context.Context, key awsfake.AccessKey)
 	if err := json.Unmarshal(exported, &deployment); err != nil {
 		return fmt.Errorf("the stack's export: %v", err)
 	}
-	for _, s := range []string{key.ID, key.Secret} {
-		if bytes.Contains(exported, []byte(s)) {
-			return fmt.Errorf("the stack's export (secrets shown) holds the user's key")
-		}
+	if holdsKey(exported, key) {
+		return fmt.Errorf("the stack's export (secrets shown) holds the user's key")
 	}
 	if !bytes.Contains(exported, []byte(`"kubernetes:helm.sh/v3:Release"`)) {
 		return fmt.Errorf("the stack's export has no Helm release: nothing was searched")
@@ -940,10 +974,8 @@ func (d *Deployment) backendHoldsNoKey(key awsfake.AccessKey) error {
 		if err != nil {
 			return err
 		}
-		for _, s := range []string{key.ID, key.Secret} {
-			if strings.Contains(string(b), s) {
-				return fmt.Errorf("%s holds the user's key", path)
-			}
+		if holdsKey(b, key) {
+			return fmt.Errorf("%s holds the user's key", path)
 		}
 		return nil
 	})

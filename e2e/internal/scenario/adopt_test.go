@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/velero-irsa/velero-irsa/e2e/internal/awsfake"
 )
 
 // TestStackFromValues: the stack that adopts the guide's first install
@@ -156,5 +158,24 @@ schedules:
 	}
 	if _, err := valuesFromFile(file, e); err == nil || !strings.Contains(err.Error(), "schedules.apps is the rig's own schedule (every 2m0s, so that a run falls inside the scenario): rename yours") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestHoldsKey finds the key as it is and inside base64 (a Secret's data in
+// a Helm manifest), and nothing in text without it.
+func TestHoldsKey(t *testing.T) {
+	key := awsfake.AccessKey{ID: "AKIAEXAMPLEEXAMPLE00", Secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+	file := "[default]\naws_access_key_id=" + key.ID + "\naws_secret_access_key=" + key.Secret + "\n"
+	for name, b := range map[string]string{
+		"plain":           "cloud: " + file,
+		"base64 manifest": "kind: Secret\ndata:\n  cloud: " + base64.StdEncoding.EncodeToString([]byte(file)) + "\n",
+		"raw base64":      `{"x":"` + base64.RawStdEncoding.EncodeToString([]byte("id="+key.ID)) + `"}`,
+	} {
+		if !holdsKey([]byte(b), key) {
+			t.Errorf("%s: the key was not found", name)
+		}
+	}
+	if holdsKey([]byte("kind: Secret\ndata:\n  cloud: "+base64.StdEncoding.EncodeToString([]byte("[default]\nregion=us-east-1\n"))), key) {
+		t.Error("found a key in a Secret without one")
 	}
 }
