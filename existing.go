@@ -67,8 +67,12 @@ func checkExisting(ctx *pulumi.Context, c stackConfig, info clusterInfo) (adopti
 	if err != nil {
 		return adoption{}, err
 	}
-	if err := checkReadBack(readCtx, writer, c); err != nil {
+	warning, err := checkReadBack(readCtx, writer, c, verdict.Managed)
+	if err != nil {
 		return adoption{}, err
+	}
+	if warning != "" {
+		_ = ctx.Log.Warn(warning, nil)
 	}
 	if err := checkAlertCRDs(readCtx, writer, c); err != nil {
 		return adoption{}, err
@@ -115,9 +119,13 @@ func checkExisting(ctx *pulumi.Context, c stackConfig, info clusterInfo) (adopti
 // checkReadBack refuses a readBackBackup that names no backup Velero could
 // restore from one of the stack's locations, before anything is created
 // (the Restore would otherwise wait out backupLocationTimeoutSeconds).
-func checkReadBack(ctx context.Context, api existing.API, c stackConfig) error {
+// Once the stack manages Velero (managed), a backup that is gone (expired
+// at its TTL, or deleted) only warns: its read-back ran when the stack
+// took Velero over, and an up that changes nothing else must not fail on
+// it.
+func checkReadBack(ctx context.Context, api existing.API, c stackConfig, managed bool) (string, error) {
 	if c.ReadBackBackup == "" || api == nil {
-		return nil
+		return "", nil
 	}
 	var b struct {
 		Spec   struct{ StorageLocation string } `json:"spec"`
@@ -125,19 +133,21 @@ func checkReadBack(ctx context.Context, api existing.API, c stackConfig) error {
 	}
 	found, err := api.Get(ctx, "/apis/velero.io/v1/namespaces/"+c.Namespace+"/backups/"+c.ReadBackBackup, &b)
 	if err != nil {
-		return fmt.Errorf("reading backup %s/%s (config readBackBackup): %w", c.Namespace, c.ReadBackBackup, err)
+		return "", fmt.Errorf("reading backup %s/%s (config readBackBackup): %w", c.Namespace, c.ReadBackBackup, err)
 	}
 	fix := fmt.Sprintf("name a Completed backup of one of the stack's locations (`velero backup get -n %s`), or remove readBackBackup", c.Namespace)
 	switch {
+	case !found && managed:
+		return fmt.Sprintf("config readBackBackup %q: the backup is gone from namespace %s (expired at its TTL, or deleted); its read-back ran when the stack took Velero over and will not run again: remove readBackBackup from the stack", c.ReadBackBackup, c.Namespace), nil
 	case !found:
-		return fmt.Errorf("config readBackBackup %q: there is no such backup in namespace %s: %s", c.ReadBackBackup, c.Namespace, fix)
+		return "", fmt.Errorf("config readBackBackup %q: there is no such backup in namespace %s: %s", c.ReadBackBackup, c.Namespace, fix)
 	case b.Status.Phase != "Completed" && b.Status.Phase != "PartiallyFailed":
-		return fmt.Errorf("config readBackBackup %q: the backup is %s, and only a Completed or PartiallyFailed backup can be restored: %s", c.ReadBackBackup, cmp.Or(b.Status.Phase, "New"), fix)
+		return "", fmt.Errorf("config readBackBackup %q: the backup is %s, and only a Completed or PartiallyFailed backup can be restored: %s", c.ReadBackBackup, cmp.Or(b.Status.Phase, "New"), fix)
 	}
 	if _, ok := c.AdditionalBackupLocations[b.Spec.StorageLocation]; b.Spec.StorageLocation != c.BackupLocationName && !ok {
-		return fmt.Errorf("config readBackBackup %q: the backup is at location %q, which the stack does not describe: %s", c.ReadBackBackup, b.Spec.StorageLocation, fix)
+		return "", fmt.Errorf("config readBackBackup %q: the backup is at location %q, which the stack does not describe: %s", c.ReadBackBackup, b.Spec.StorageLocation, fix)
 	}
-	return nil
+	return "", nil
 }
 
 // checkAlertCRDs refuses alerts on a cluster without the Prometheus

@@ -650,10 +650,21 @@ func TestCheckReadBack(t *testing.T) {
 		"elsewhere":     `config readBackBackup "elsewhere": the backup is at location "dr", which the stack does not describe` + fix,
 	} {
 		c.ReadBackBackup = name
-		err := checkReadBack(context.Background(), api, c)
-		if got := fmt.Sprint(err); (want == "" && err != nil) || (want != "" && got != want) {
-			t.Errorf("%s: %v\nwant: %s", name, err, want)
+		warning, err := checkReadBack(context.Background(), api, c, false)
+		if got := fmt.Sprint(err); (want == "" && err != nil) || (want != "" && got != want) || warning != "" {
+			t.Errorf("%s: %v (warning %q)\nwant: %s", name, err, warning, want)
 		}
+	}
+	// Once the stack manages Velero, a backup gone at its TTL warns; the
+	// other refusals stand.
+	c.ReadBackBackup = "gone"
+	warning, err := checkReadBack(context.Background(), api, c, true)
+	if want := `config readBackBackup "gone": the backup is gone from namespace velero (expired at its TTL, or deleted); its read-back ran when the stack took Velero over and will not run again: remove readBackBackup from the stack`; err != nil || warning != want {
+		t.Errorf("managed, gone: %v, warning %q\nwant: %s", err, warning, want)
+	}
+	c.ReadBackBackup = "half"
+	if _, err := checkReadBack(context.Background(), api, c, true); err == nil {
+		t.Error("managed, InProgress: no refusal")
 	}
 }
 
