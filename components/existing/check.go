@@ -297,17 +297,22 @@ func locationProblems(inst Installation, w Want) []string {
 				l.Name, mode, orDefault(want.AccessMode, "ReadWrite"), want.Setting, mode))
 		}
 		if l.Provider != "aws" && l.Provider != "velero.io/aws" {
-			out = append(out, fmt.Sprintf("Backup location %s uses provider %q; this stack manages AWS locations only.", l.Name, l.Provider))
+			out = append(out, fmt.Sprintf("Backup location %s uses provider %q; this stack manages AWS S3 locations (provider aws) only and cannot take it over: keep this Velero, or delete the location first (`kubectl delete backupstoragelocations.velero.io %s -n %s`; its Backups stay, without a location).", l.Name, l.Provider, l.Name, inst.Namespace))
 		}
 	}
 	for _, l := range inst.SnapshotLocations {
 		switch {
+		case !l.FromRelease && inst.Kind != KindCLI:
+			// The stack's release renders its snapshot location, and Helm
+			// takes over no object another tool made (checkOwnership).
+			out = append(out, fmt.Sprintf("Snapshot location %s was made outside the release (`velero snapshot-location create` or kubectl), and the stack's release renders its own: Helm would refuse to take it over. Delete it first (`kubectl delete volumesnapshotlocations.velero.io %s -n %s`; deleting it deletes no snapshot), and keep its name in %s.",
+				l.Name, l.Name, inst.Namespace, w.Key("snapshotLocationName")))
 		case w.SnapshotLocation == "":
 			out = append(out, fmt.Sprintf("Snapshot location %s exists and the stack turns snapshots off: restores of the EBS snapshots its backups hold look it up by name; keep %s: true.", l.Name, w.Key("snapshotsEnabled")))
 		case l.Name != w.SnapshotLocation:
 			out = append(out, fmt.Sprintf("Snapshot location %s would be replaced by the stack's %s: restores of EBS snapshots look the location up by the name the backup recorded; set %s: %s.", l.Name, w.SnapshotLocation, w.Key("snapshotLocationName"), l.Name))
 		case l.Region != w.Region:
-			out = append(out, fmt.Sprintf("Snapshot location %s is in region %s and the stack's region is %s.", l.Name, orNone(l.Region), w.Region))
+			out = append(out, fmt.Sprintf("Snapshot location %s is in region %s and the stack's region is %s: the stack keeps its snapshot location in its own region; set %s: %s if the cluster runs there, or delete the location first (its snapshots stay in EC2, and restores of them need a location of that name and region).", l.Name, orNone(l.Region), w.Region, w.Key("region"), orNone(l.Region)))
 		}
 	}
 	return out
@@ -321,8 +326,15 @@ func valueProblems(inst Installation, w Want) []string {
 	var out []string
 	for _, k := range []string{"fullnameOverride", "nameOverride"} {
 		if v, _ := values[k].(string); v != "" {
-			out = append(out, fmt.Sprintf("The release sets %s %q, which names its objects; the stack's release names them from the release name, so the upgrade would replace them. Adopting such a release is not supported.", k, v))
+			out = append(out, fmt.Sprintf("The release sets %s %q, which names its objects; the stack's release names them from the release name, so the upgrade would replace them. The stack cannot take this release over: keep it, or uninstall it and let the stack install its own (backups stay in the bucket; describe its locations and schedules in the stack first).", k, v))
 		}
+	}
+	sa, _ := values["serviceAccount"].(map[string]interface{})
+	if server, _ := sa["server"].(map[string]interface{}); server["create"] == false && inst.ServiceAccount != "" && !inst.ServiceAccountInRelease {
+		// The stack's release creates the ServiceAccount the role trusts;
+		// Helm takes over an existing object only with its ownership marks.
+		out = append(out, fmt.Sprintf("The release runs Velero as ServiceAccount %[1]s, which it does not create (serviceAccount.server.create: false), and the stack's release creates it: Helm would refuse to take it over. Mark it as the release's first: `kubectl label serviceaccount %[1]s -n %[2]s app.kubernetes.io/managed-by=Helm` and `kubectl annotate serviceaccount %[1]s -n %[2]s meta.helm.sh/release-name=%[3]s meta.helm.sh/release-namespace=%[2]s` (the upgrade then sets the role's annotation on it).",
+			inst.ServiceAccount, inst.Namespace, inst.Release.Name))
 	}
 	if on, _ := values["deployNodeAgent"].(bool); on && !w.NodeAgent {
 		out = append(out, fmt.Sprintf("The release runs the node agent (deployNodeAgent: true) and the stack does not: the upgrade would delete it, and file-system backups with it; set %s: true.", w.Key("deployNodeAgent")))

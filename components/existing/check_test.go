@@ -202,7 +202,7 @@ func TestCheckReleaseValues(t *testing.T) {
 	w := guideWant()
 	w.AdoptRelease = "velero"
 	_, err = Check(c, w)
-	want := "- The release sets fullnameOverride \"backups\", which names its objects; the stack's release names them from the release name, so the upgrade would replace them. Adopting such a release is not supported.\n" +
+	want := "- The release sets fullnameOverride \"backups\", which names its objects; the stack's release names them from the release name, so the upgrade would replace them. The stack cannot take this release over: keep it, or uninstall it and let the stack install its own (backups stay in the bucket; describe its locations and schedules in the stack first).\n" +
 		"- The release runs the node agent (deployNodeAgent: true) and the stack does not: the upgrade would delete it, and file-system backups with it; set velero-irsa:deployNodeAgent: true.\n" +
 		"- The release installs plugin image velero/velero-plugin-for-csi:v0.7.0, which the upgrade would drop: list it in velero-irsa:valuesOverrides.initContainers after the AWS plugin, or remove it from the release first."
 	if err == nil || !strings.Contains(err.Error(), want) {
@@ -403,5 +403,135 @@ func TestSecretsOutsideRelease(t *testing.T) {
 	inst.KeySecrets = append(inst.KeySecrets, "bsl-keys")
 	if got := fmt.Sprint(SecretsOutsideRelease(inst)); got != "[velero/bsl-keys]" {
 		t.Errorf("with a location's credential Secret: %s", got)
+	}
+}
+
+// TestCheckMoreRefusals covers the refusals of what the cluster holds that
+// the stack cannot keep, each with its exact message.
+func TestCheckMoreRefusals(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(inst *Installation, w *Want)
+		want   string
+	}{
+		{
+			name: "made some other way",
+			change: func(inst *Installation, w *Want) {
+				inst.Kind, inst.Release = KindOther, nil
+			},
+			want: "It does not come from a Helm release this stack could adopt; remove it first (its backups stay in the bucket), see docs/adopting.md.",
+		},
+		{
+			name: "revision not deployed",
+			change: func(inst *Installation, w *Want) {
+				w.AdoptRelease = "velero"
+				inst.Release.Status = "pending-upgrade"
+			},
+			want: "- Revision 3 of release velero is pending-upgrade, not deployed: finish or undo the last Helm operation first (`helm history velero -n velero`, then `helm rollback velero <revision> -n velero`).",
+		},
+		{
+			name: "access mode",
+			change: func(inst *Installation, w *Want) {
+				w.AdoptRelease = "velero"
+				inst.Locations[0].AccessMode = "ReadOnly"
+			},
+			want: "- Backup location velero-s3-bsl is ReadOnly in the cluster and ReadWrite in the stack (bucketName/backupPrefix/region): set the stack's access mode to ReadOnly.",
+		},
+		{
+			name: "another provider",
+			change: func(inst *Installation, w *Want) {
+				w.AdoptRelease = "velero"
+				inst.Locations[0].Provider = "gcp"
+			},
+			want: "- Backup location velero-s3-bsl uses provider \"gcp\"; this stack manages AWS S3 locations (provider aws) only and cannot take it over: keep this Velero, or delete the location first (`kubectl delete backupstoragelocations.velero.io velero-s3-bsl -n velero`; its Backups stay, without a location).",
+		},
+		{
+			name: "snapshots turned off",
+			change: func(inst *Installation, w *Want) {
+				w.AdoptRelease = "velero"
+				w.SnapshotLocation = ""
+			},
+			want: "- Snapshot location velero-s3-dsl exists and the stack turns snapshots off: restores of the EBS snapshots its backups hold look it up by name; keep velero-irsa:snapshotsEnabled: true.",
+		},
+		{
+			name: "snapshot location in another region",
+			change: func(inst *Installation, w *Want) {
+				w.AdoptRelease = "velero"
+				inst.SnapshotLocations[0].Region = "us-east-1"
+			},
+			want: "- Snapshot location velero-s3-dsl is in region us-east-1 and the stack's region is ap-northeast-2: the stack keeps its snapshot location in its own region; set velero-irsa:region: us-east-1 if the cluster runs there, or delete the location first (its snapshots stay in EC2, and restores of them need a location of that name and region).",
+		},
+		{
+			name: "schedule the stack cannot describe",
+			change: func(inst *Installation, w *Want) {
+				w.AdoptRelease = "velero"
+				inst.Release.Values = copyMap(inst.Release.Values)
+				inst.Release.Values["schedules"] = map[string]interface{}{"daily": map[string]interface{}{"schedule": "0 3 * * *", "template": map[string]interface{}{"hooks": map[string]interface{}{}}}}
+			},
+			want: "- Schedule velero-daily (the release's schedules.daily) sets template.hooks: this stack cannot describe it; recreate it outside the chart (`velero schedule create`) before adopting.",
+		},
+	}
+	cases = append(cases, []struct {
+		name   string
+		change func(inst *Installation, w *Want)
+		want   string
+	}{
+		{
+			name: "snapshot location made outside the release",
+			change: func(inst *Installation, w *Want) {
+				w.AdoptRelease = "velero"
+				inst.SnapshotLocations[0].FromRelease = false
+			},
+			want: "- Snapshot location velero-s3-dsl was made outside the release (`velero snapshot-location create` or kubectl), and the stack's release renders its own: Helm would refuse to take it over. Delete it first (`kubectl delete volumesnapshotlocations.velero.io velero-s3-dsl -n velero`; deleting it deletes no snapshot), and keep its name in velero-irsa:snapshotLocationName.",
+		},
+		{
+			name: "ServiceAccount the release does not create",
+			change: func(inst *Installation, w *Want) {
+				w.AdoptRelease = "velero"
+				inst.Release.Values = copyMap(inst.Release.Values)
+				inst.Release.Values["serviceAccount"] = map[string]interface{}{"server": map[string]interface{}{"create": false, "name": "velero-server"}}
+				inst.ServiceAccountInRelease = false
+			},
+			want: "- The release runs Velero as ServiceAccount velero-server, which it does not create (serviceAccount.server.create: false), and the stack's release creates it: Helm would refuse to take it over. Mark it as the release's first: `kubectl label serviceaccount velero-server -n velero app.kubernetes.io/managed-by=Helm` and `kubectl annotate serviceaccount velero-server -n velero meta.helm.sh/release-name=velero meta.helm.sh/release-namespace=velero` (the upgrade then sets the role's annotation on it).",
+		},
+	}...)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := readGuide(t)
+			w := guideWant()
+			tc.change(&c.Installations[0], &w)
+			_, err := Check(c, w)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("refusal:\n%v\nwant:\n%s", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCheckServiceAccountMarked: a ServiceAccount the release does not
+// create, once marked as the release's, is no longer refused.
+func TestCheckServiceAccountMarked(t *testing.T) {
+	f := guideCluster(t)
+	values := guideValues()
+	values["serviceAccount"] = map[string]interface{}{"server": map[string]interface{}{"create": false, "name": "velero-server"}}
+	f.add("/api/v1/namespaces/velero/secrets/"+recordName("velero", 3), helmRecordSecret(t, "velero", "velero", 3, "deployed", values))
+	w := guideWant()
+	w.AdoptRelease = "velero"
+	c, err := Read(context.Background(), f, "velero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Installations[0].ServiceAccountInRelease {
+		t.Fatal("the guide's ServiceAccount, annotated by Helm, is not seen as the release's")
+	}
+	if _, err := Check(c, w); err != nil {
+		t.Errorf("marked ServiceAccount: %v", err)
+	}
+	f.add("/api/v1/namespaces/velero/serviceaccounts/velero-server", map[string]interface{}{"metadata": meta("velero-server", "velero", nil, nil)})
+	if c, err = Read(context.Background(), f, "velero"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Check(c, w); err == nil || !strings.Contains(err.Error(), "which it does not create (serviceAccount.server.create: false)") {
+		t.Errorf("unmarked ServiceAccount: %v", err)
 	}
 }

@@ -41,6 +41,9 @@ type Installation struct {
 	// no server runs (a failed install).
 	Deployment     string
 	ServiceAccount string
+	// ServiceAccountInRelease is true when the server's ServiceAccount
+	// carries Helm's ownership marks for the release (Helm can take it over).
+	ServiceAccountInRelease bool
 	// Selector is the server Deployment's spec.selector.matchLabels.
 	Selector          map[string]string
 	Locations         []Location

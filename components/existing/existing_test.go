@@ -304,7 +304,7 @@ func guideCluster(t *testing.T) *fakeAPI {
 			"containers": []interface{}{map[string]interface{}{"name": "api", "image": "acme/api:1", "args": []interface{}{"server"}}},
 		}}},
 	})
-	f.add("/api/v1/namespaces/velero/serviceaccounts/velero-server", map[string]interface{}{"metadata": meta("velero-server", "velero", nil, helmOwned)})
+	f.add("/api/v1/namespaces/velero/serviceaccounts/velero-server", map[string]interface{}{"metadata": meta("velero-server", "velero", map[string]interface{}{"app.kubernetes.io/managed-by": "Helm"}, helmOwned)})
 	f.add("/api/v1/namespaces/velero/secrets/"+recordName("velero", 2), helmRecordSecret(t, "velero", "velero", 2, "superseded", map[string]interface{}{}))
 	f.add("/api/v1/namespaces/velero/secrets/"+recordName("velero", 3), helmRecordSecret(t, "velero", "velero", 3, "deployed", guideValues()))
 	f.add("/apis/velero.io/v1/namespaces/velero/backupstoragelocations/velero-s3-bsl", map[string]interface{}{

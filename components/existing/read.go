@@ -338,6 +338,8 @@ func readNamespace(ctx context.Context, api API, ns string, server *deployment) 
 		}
 		if found {
 			inst.ArgoCD = append(inst.ArgoCD, argoMarks(&sa.Metadata, "ServiceAccount")...)
+			inst.ServiceAccountInRelease = inst.Release != nil && sa.Metadata.Labels["app.kubernetes.io/managed-by"] == "Helm" &&
+				sa.Metadata.Annotations[helmReleaseNameAnnotation] == inst.Release.Name && sa.Metadata.Annotations[helmReleaseNamespaceAnnotation] == inst.Release.Namespace
 		}
 	}
 	return inst, true, nil

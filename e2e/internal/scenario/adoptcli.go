@@ -12,8 +12,8 @@ import (
 )
 
 // cliStack adopts what installVeleroTheCLIWay makes: its bucket, prefix and
-// region, its location names (default), no schedules of the chart's (the
-// CLI's Schedule is a plain object the hand-over keeps).
+// region, its location names (default), its node agent, no schedules of
+// the chart's (the CLI's Schedule is a plain object the hand-over keeps).
 var cliStack = `# A velero install, adopted, in the rig.
 config:
   velero-irsa:clusterName: ` + adoptCluster + `
@@ -22,6 +22,7 @@ config:
   velero-irsa:backupPrefix: clusters/` + adoptCluster + `
   velero-irsa:backupLocationName: default
   velero-irsa:snapshotLocationName: default
+  velero-irsa:deployNodeAgent: true
   velero-irsa:verifyBackup: true
   velero-irsa:backupLocationTimeoutSeconds: 120
 `
@@ -90,7 +91,11 @@ func adoptCLI(ctx context.Context, e *Env) error {
 	if err := d.checkDeployed(out, "velero", "velero-server", adoptBucket, "clusters/"+adoptCluster, true, true); err != nil {
 		return err
 	}
-	for _, obj := range []string{"serviceaccount/velero", "secret/cloud-credentials", "daemonset/node-agent"} {
+	// The node agent the CLI made is gone, and the chart's runs in its place.
+	if rel := d.jsonpath("daemonset", "node-agent", "velero", `{.metadata.annotations.meta\.helm\.sh/release-name}`); rel != "velero" {
+		return fmt.Errorf("DaemonSet node-agent after the adoption is not release velero's (release-name annotation %q)", rel)
+	}
+	for _, obj := range []string{"serviceaccount/velero", "secret/cloud-credentials"} {
 		if got, _ := d.kubectl("get", obj, "-n", "velero", "--ignore-not-found", "-o", "name"); strings.TrimSpace(got) != "" {
 			return fmt.Errorf("%s of velero install is still there", obj)
 		}
@@ -117,8 +122,8 @@ func adoptCLI(ctx context.Context, e *Env) error {
 
 // installVeleroTheCLIWay makes the first install with the velero CLI: the
 // IAM user and its key in a credentials file, `velero install
-// --secret-file` with the images the rig built, a Schedule, the canary and
-// two backups. It returns the key.
+// --secret-file --use-node-agent` with the images the rig built, a
+// Schedule, the canary and two backups. It returns the key.
 func (d *Deployment) installVeleroTheCLIWay(ctx context.Context) (awsfake.AccessKey, error) {
 	r := d.Rig
 	k, err := d.userWithKey(map[string]string{adoptBucket: adoptRegion})
@@ -133,7 +138,7 @@ func (d *Deployment) installVeleroTheCLIWay(ctx context.Context) (awsfake.Access
 		"--plugins", "velero/velero-plugin-for-aws:" + d.Env.PluginTag,
 		"--bucket", adoptBucket, "--prefix", "clusters/" + adoptCluster,
 		"--backup-location-config", "region=" + adoptRegion, "--snapshot-location-config", "region=" + adoptRegion,
-		"--secret-file", file, "--wait"}
+		"--use-node-agent", "--secret-file", file, "--wait"}
 	if _, err := d.show("velero "+strings.Join(args[:len(args)-3], " ")+" --secret-file ./credentials-velero --wait", func() (string, error) {
 		return d.velero(args...)
 	}); err != nil {
