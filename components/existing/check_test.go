@@ -422,6 +422,16 @@ func TestCheckMoreRefusals(t *testing.T) {
 			want: "It does not come from a Helm release this stack could adopt; remove it first (its backups stay in the bucket), see docs/adopting.md.",
 		},
 		{
+			name: "applied by Argo CD without a release",
+			change: func(inst *Installation, w *Want) {
+				inst.Kind, inst.Release = KindOther, nil
+				inst.ArgoCD = []string{"label argocd.argoproj.io/instance=velero on Deployment velero/velero"}
+			},
+			want: "  managed by Argo CD: label argocd.argoproj.io/instance=velero on Deployment velero/velero\n" +
+				"Argo CD applies it without a Helm release (it renders charts with `helm template`), so there is no release to adopt, and Argo CD would revert any change this stack made, static keys included. " +
+				"The stack cannot take such a Velero over in place: hand the application over (`argocd app delete <app> --cascade=false`, which keeps Velero running), then follow \"From Argo CD without a Helm release\" in docs/adopting.md, which keeps its backups and schedules.",
+		},
+		{
 			name: "revision not deployed",
 			change: func(inst *Installation, w *Want) {
 				w.AdoptRelease = "velero"
