@@ -601,6 +601,27 @@ func TestExistingVeleroRefused(t *testing.T) {
 	}
 }
 
+// TestExistingVeleroRefusedInPreview: a preview that can read the cluster
+// is refused the same way, before anything is registered.
+func TestExistingVeleroRefusedInPreview(t *testing.T) {
+	withCluster(t, guideInstallation())
+	cfg := stackFileConfig(t, "prod-use1")
+	rec := &pulumimock.Recorder{}
+	rec.OnInvoke = newFakeAWS(cfg).invoke
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := deploy(ctx)
+		return err
+	}, pulumi.WithMocks(project, "prod-use1", rec), func(info *pulumi.RunInfo) { info.Config, info.DryRun = cfg, true })
+	if err == nil || !strings.Contains(err.Error(), "Velero already runs on cluster prod-use1, outside this stack; nothing was created or changed.") {
+		t.Fatalf("preview: %v, want the refusal", err)
+	}
+	for _, res := range rec.Resources() {
+		if !strings.HasPrefix(res.Type, "pulumi:providers:") {
+			t.Errorf("%s %s registered before the refusal", res.Type, res.Name)
+		}
+	}
+}
+
 // TestExistingVeleroAdopted: with adoptRelease, the stack's release is the
 // adopted one, imported by <namespace>/<name> on an up.
 func TestExistingVeleroAdopted(t *testing.T) {
