@@ -166,8 +166,8 @@ func adoptHint(w Want, inst Installation) string {
 	if len(inst.ArgoCD) > 0 {
 		// Argo CD renders a chart with `helm template` and applies the
 		// result: no Helm release exists to adopt.
-		return fmt.Sprintf("Argo CD applies it without a Helm release (it renders charts with `helm template`), so there is no release to adopt, and Argo CD would revert any change this stack made, static keys included. "+
-			"The stack cannot take such a Velero over in place: hand the application over (`argocd app delete <app> --cascade=false`, which keeps Velero running), then follow \"From Argo CD without a Helm release\" in docs/adopting.md, which keeps its backups and schedules.")
+		return "Argo CD applies it without a Helm release (it renders charts with `helm template`), so there is no release to adopt, and Argo CD would revert any change this stack made, static keys included. " +
+			"The stack cannot take such a Velero over in place: hand the application over (`argocd app delete <app> --cascade=false`, which keeps Velero running), then follow \"From Argo CD without a Helm release\" in docs/adopting.md, which keeps its backups and schedules."
 	}
 	return "It does not come from a Helm release this stack could adopt; remove it first (its backups stay in the bucket), see docs/adopting.md."
 }
