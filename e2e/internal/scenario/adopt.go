@@ -1106,10 +1106,13 @@ func processGap(r *rig.Rig, since time.Time) (time.Duration, time.Time) {
 		if ev.Time.Before(since) || !strings.HasPrefix(ev.Pod, "velero/velero-") {
 			continue
 		}
+		// The first start after the first stop: a server started before
+		// (a rollout that ended just before the watch began) is not the
+		// new one.
 		switch {
 		case strings.HasPrefix(ev.What, "stopped") && stopped.IsZero():
 			stopped = ev.Time
-		case strings.HasPrefix(ev.What, "started server") && started.IsZero():
+		case strings.HasPrefix(ev.What, "started server") && started.IsZero() && !stopped.IsZero() && !ev.Time.Before(stopped):
 			started = ev.Time
 		}
 	}
