@@ -39,6 +39,10 @@ type adoption struct {
 	// (adoptVeleroInstall), nil otherwise; writer reaches its cluster.
 	install *existing.Installation
 	writer  existing.Writer
+	// readBackGone is true when the stack manages Velero and the backup
+	// readBackBackup names is gone (or being deleted): the deploy reads
+	// nothing back, and Pulumi drops the Restore Velero deleted with it.
+	readBackGone bool
 }
 
 // checkExisting looks at the cluster before anything is created: a Velero
@@ -67,7 +71,7 @@ func checkExisting(ctx *pulumi.Context, c stackConfig, info clusterInfo) (adopti
 	if err != nil {
 		return adoption{}, err
 	}
-	warning, err := checkReadBack(readCtx, writer, c, verdict.Managed)
+	warning, gone, err := checkReadBack(readCtx, writer, c, verdict.Managed)
 	if err != nil {
 		return adoption{}, err
 	}
@@ -78,7 +82,7 @@ func checkExisting(ctx *pulumi.Context, c stackConfig, info clusterInfo) (adopti
 		return adoption{}, err
 	}
 	if verdict.Adopt == nil {
-		return adoption{}, nil
+		return adoption{readBackGone: gone}, nil
 	}
 	if hint := existing.ReadBackHint(wantOf(ctx, c), *verdict.Adopt); hint != "" {
 		_ = ctx.Log.Warn("nothing in this deploy reads a backup taken before the switch: set"+strings.TrimPrefix(hint, ", and"), nil)
@@ -119,13 +123,13 @@ func checkExisting(ctx *pulumi.Context, c stackConfig, info clusterInfo) (adopti
 // checkReadBack refuses a readBackBackup that names no backup Velero could
 // restore from one of the stack's locations, before anything is created
 // (the Restore would otherwise wait out backupLocationTimeoutSeconds).
-// Once the stack manages Velero (managed), a backup that is gone (expired
-// at its TTL, or deleted) only warns: its read-back ran when the stack
-// took Velero over, and an up that changes nothing else must not fail on
-// it.
-func checkReadBack(ctx context.Context, api existing.API, c stackConfig, managed bool) (string, error) {
+// Once the stack manages Velero (managed), a backup that is gone or being
+// deleted (expired at its TTL) only warns, and gone is true: the deploy
+// then reads nothing back (Velero deletes a backup's Restores with it), so
+// an up that changes nothing else does not fail on it.
+func checkReadBack(ctx context.Context, api existing.API, c stackConfig, managed bool) (warning string, gone bool, err error) {
 	if c.ReadBackBackup == "" || api == nil {
-		return "", nil
+		return "", false, nil
 	}
 	var b struct {
 		Spec   struct{ StorageLocation string } `json:"spec"`
@@ -133,21 +137,22 @@ func checkReadBack(ctx context.Context, api existing.API, c stackConfig, managed
 	}
 	found, err := api.Get(ctx, "/apis/velero.io/v1/namespaces/"+c.Namespace+"/backups/"+c.ReadBackBackup, &b)
 	if err != nil {
-		return "", fmt.Errorf("reading backup %s/%s (config readBackBackup): %w", c.Namespace, c.ReadBackBackup, err)
+		return "", false, fmt.Errorf("reading backup %s/%s (config readBackBackup): %w", c.Namespace, c.ReadBackBackup, err)
 	}
 	fix := fmt.Sprintf("name a Completed backup of one of the stack's locations (`velero backup get -n %s`), or remove readBackBackup", c.Namespace)
 	switch {
-	case !found && managed:
-		return fmt.Sprintf("config readBackBackup %q: the backup is gone from namespace %s (expired at its TTL, or deleted); its read-back ran when the stack took Velero over and will not run again: remove readBackBackup from the stack", c.ReadBackBackup, c.Namespace), nil
+	case managed && (!found || b.Status.Phase == "Deleting"):
+		return fmt.Sprintf("config readBackBackup %q: there is no such backup in namespace %s any more (it expired at its TTL, was deleted, or the name is wrong), so this deploy reads nothing back: remove readBackBackup from the stack, or %s",
+			c.ReadBackBackup, c.Namespace, strings.TrimSuffix(fix, ", or remove readBackBackup")), true, nil
 	case !found:
-		return "", fmt.Errorf("config readBackBackup %q: there is no such backup in namespace %s: %s", c.ReadBackBackup, c.Namespace, fix)
+		return "", false, fmt.Errorf("config readBackBackup %q: there is no such backup in namespace %s: %s", c.ReadBackBackup, c.Namespace, fix)
 	case b.Status.Phase != "Completed" && b.Status.Phase != "PartiallyFailed":
-		return "", fmt.Errorf("config readBackBackup %q: the backup is %s, and only a Completed or PartiallyFailed backup can be restored: %s", c.ReadBackBackup, cmp.Or(b.Status.Phase, "New"), fix)
+		return "", false, fmt.Errorf("config readBackBackup %q: the backup is %s, and only a Completed or PartiallyFailed backup can be restored: %s", c.ReadBackBackup, cmp.Or(b.Status.Phase, "New"), fix)
 	}
 	if _, ok := c.AdditionalBackupLocations[b.Spec.StorageLocation]; b.Spec.StorageLocation != c.BackupLocationName && !ok {
-		return "", fmt.Errorf("config readBackBackup %q: the backup is at location %q, which the stack does not describe: %s", c.ReadBackBackup, b.Spec.StorageLocation, fix)
+		return "", false, fmt.Errorf("config readBackBackup %q: the backup is at location %q, which the stack does not describe: %s", c.ReadBackBackup, b.Spec.StorageLocation, fix)
 	}
-	return "", nil
+	return "", false, nil
 }
 
 // checkAlertCRDs refuses alerts on a cluster without the Prometheus

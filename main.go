@@ -74,6 +74,9 @@ func deploy(ctx *pulumi.Context) (map[string]pulumi.StringInput, error) {
 	if err != nil {
 		return nil, err
 	}
+	if adopt.readBackGone {
+		c.ReadBackBackup = ""
+	}
 	if err := cluster.createOIDCProvider(ctx, c, awsProvider); err != nil {
 		return nil, err
 	}

@@ -671,20 +671,25 @@ func TestCheckReadBack(t *testing.T) {
 		"elsewhere":     `config readBackBackup "elsewhere": the backup is at location "dr", which the stack does not describe` + fix,
 	} {
 		c.ReadBackBackup = name
-		warning, err := checkReadBack(context.Background(), api, c, false)
-		if got := fmt.Sprint(err); (want == "" && err != nil) || (want != "" && got != want) || warning != "" {
-			t.Errorf("%s: %v (warning %q)\nwant: %s", name, err, warning, want)
+		warning, gone, err := checkReadBack(context.Background(), api, c, false)
+		if got := fmt.Sprint(err); (want == "" && err != nil) || (want != "" && got != want) || warning != "" || gone {
+			t.Errorf("%s: %v (warning %q, gone %t)\nwant: %s", name, err, warning, gone, want)
 		}
 	}
-	// Once the stack manages Velero, a backup gone at its TTL warns; the
-	// other refusals stand.
-	c.ReadBackBackup = "gone"
-	warning, err := checkReadBack(context.Background(), api, c, true)
-	if want := `config readBackBackup "gone": the backup is gone from namespace velero (expired at its TTL, or deleted); its read-back ran when the stack took Velero over and will not run again: remove readBackBackup from the stack`; err != nil || warning != want {
-		t.Errorf("managed, gone: %v, warning %q\nwant: %s", err, warning, want)
+	// Once the stack manages Velero, a backup gone at its TTL, or being
+	// deleted, warns and the deploy reads nothing back; the other
+	// refusals stand.
+	api["/apis/velero.io/v1/namespaces/velero/backups/expiring"] = `{"spec":{"storageLocation":"default"},"status":{"phase":"Deleting"}}`
+	for _, name := range []string{"gone", "expiring"} {
+		c.ReadBackBackup = name
+		warning, gone, err := checkReadBack(context.Background(), api, c, true)
+		want := `config readBackBackup "` + name + "\": there is no such backup in namespace velero any more (it expired at its TTL, was deleted, or the name is wrong), so this deploy reads nothing back: remove readBackBackup from the stack, or name a Completed backup of one of the stack's locations (`velero backup get -n velero`)"
+		if err != nil || !gone || warning != want {
+			t.Errorf("managed, %s: %v, gone %t, warning %q\nwant: %s", name, err, gone, warning, want)
+		}
 	}
 	c.ReadBackBackup = "half"
-	if _, err := checkReadBack(context.Background(), api, c, true); err == nil {
+	if _, _, err := checkReadBack(context.Background(), api, c, true); err == nil {
 		t.Error("managed, InProgress: no refusal")
 	}
 }
