@@ -308,7 +308,7 @@ func locationProblems(inst Installation, w Want) []string {
 	}
 	for _, l := range inst.SnapshotLocations {
 		switch {
-		case !l.FromRelease && inst.Kind != KindCLI:
+		case !l.FromRelease && inst.Kind != KindCLI && w.SnapshotLocation != "":
 			// The stack's release renders its snapshot location, and Helm
 			// takes over no object another tool made (checkOwnership).
 			out = append(out, fmt.Sprintf("Snapshot location %s was made outside the release (`velero snapshot-location create` or kubectl), and the stack's release renders its own: Helm would refuse to take it over. Delete it first (`kubectl delete volumesnapshotlocations.velero.io %s -n %s`; deleting it deletes no snapshot), and keep its name in %s.",

@@ -381,6 +381,33 @@ func TestCheckUnrenderedKeys(t *testing.T) {
 		t.Errorf("the description does not name the node agent's keys:\n%v", err)
 	}
 
+	// A Secret of proxy settings given to the server by envFrom holds no
+	// key: not a key source.
+	velero["envFrom"] = []interface{}{map[string]interface{}{"secretRef": map[string]interface{}{"name": "proxy"}}}
+	f.add("/api/v1/namespaces/velero/secrets/proxy", map[string]interface{}{"metadata": meta("proxy", "velero", nil, nil),
+		"data": map[string]interface{}{"HTTPS_PROXY": base64.StdEncoding.EncodeToString([]byte("http://proxy:3128"))}})
+	withProxy, err := Read(context.Background(), f, "velero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(withProxy.Installations[0].StaticKeys, "; "); strings.Contains(got, "proxy") {
+		t.Errorf("the proxy Secret is named as a key source: %s", got)
+	}
+
+	// The release renders AWS_ACCESS_KEY_ID in the node agent only: the
+	// same variable added to the server is still not the release's.
+	inst0 := c.Installations[0]
+	inst0.Release.Manifest += "---\n# Source: velero/templates/node-agent.yaml\napiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: node-agent\n  namespace: velero\nspec:\n  template:\n    spec:\n      containers:\n        - name: node-agent\n          env:\n            - name: AWS_ACCESS_KEY_ID\n              valueFrom:\n                secretKeyRef:\n                  name: velero\n                  key: id\n"
+	delete(velero, "envFrom")
+	var d deployment
+	raw, _ := json.Marshal(server)
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	if got := unrendered("Deployment", "velero", "velero", inst0.Release.Manifest, staticKeys(&d)); len(got) != 1 || !strings.Contains(got[0], "variable AWS_ACCESS_KEY_ID set in the pod spec") {
+		t.Errorf("a variable the release renders only in the node agent, added to the server: %v", got)
+	}
+
 	// The stack's own release, changed with kubectl after a deploy.
 	inst := c.Installations[0]
 	inst.ManagedByVeleroIRSA = true
@@ -493,6 +520,14 @@ func TestCheckMoreRefusals(t *testing.T) {
 				inst.SnapshotLocations[0].FromRelease = false
 			},
 			want: "- Snapshot location velero-s3-dsl was made outside the release (`velero snapshot-location create` or kubectl), and the stack's release renders its own: Helm would refuse to take it over. Delete it first (`kubectl delete volumesnapshotlocations.velero.io velero-s3-dsl -n velero`; deleting it deletes no snapshot), and keep its name in velero-irsa:snapshotLocationName.",
+		},
+		{
+			name: "snapshot location made outside the release, snapshots off",
+			change: func(inst *Installation, w *Want) {
+				w.AdoptRelease, w.SnapshotLocation = "velero", ""
+				inst.SnapshotLocations[0].FromRelease = false
+			},
+			want: "- Snapshot location velero-s3-dsl exists and the stack turns snapshots off: restores of the EBS snapshots its backups hold look it up by name; keep velero-irsa:snapshotsEnabled: true.",
 		},
 		{
 			name: "ServiceAccount the release does not create",

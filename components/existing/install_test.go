@@ -2,6 +2,7 @@ package existing
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"testing"
@@ -218,7 +219,8 @@ func TestHandOverInstallKeepsOthers(t *testing.T) {
 	// workloads may read it.
 	server := mapAt(mapAt(mapAt(f.objects["/apis/apps/v1/namespaces/velero/deployments/velero"], "spec"), "template"), "spec")["containers"].([]interface{})[0].(map[string]interface{})
 	server["envFrom"] = []interface{}{map[string]interface{}{"secretRef": map[string]interface{}{"name": "shared-aws"}}}
-	f.add("/api/v1/namespaces/velero/secrets/shared-aws", map[string]interface{}{"metadata": meta("shared-aws", "velero", nil, nil)})
+	f.add("/api/v1/namespaces/velero/secrets/shared-aws", map[string]interface{}{"metadata": meta("shared-aws", "velero", nil, nil),
+		"data": map[string]interface{}{"AWS_ACCESS_KEY_ID": base64.StdEncoding.EncodeToString([]byte(exampleKeyID))}})
 	inst := readCLI(t, f).Installations[0]
 	h, err := HandOverInstall(ctx, f, inst, time.Minute)
 	if err != nil {

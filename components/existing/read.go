@@ -279,14 +279,18 @@ func readNamespace(ctx context.Context, api API, ns string, server *deployment) 
 		return Installation{}, false, err
 	}
 	if server != nil {
-		for _, src := range staticKeys(server) {
+		sources, err := withoutKeylessEnvFrom(ctx, api, ns, staticKeys(server))
+		if err != nil {
+			return Installation{}, false, err
+		}
+		for _, src := range sources {
 			inst.StaticKeys = append(inst.StaticKeys, src.line)
 			if src.secret != "" {
 				inst.KeySecrets = appendUnique(inst.KeySecrets, src.secret)
 			}
 		}
 		if inst.Release != nil {
-			inst.UnrenderedKeys = unrendered("Deployment", ns+"/"+server.Metadata.Name, inst.Release.Manifest, staticKeys(server))
+			inst.UnrenderedKeys = unrendered("Deployment", ns, server.Metadata.Name, inst.Release.Manifest, sources)
 		}
 		inst.ArgoCD = append(argoMarks(&server.Metadata, "Deployment"), inst.ArgoCD...)
 		for _, c := range server.Spec.Template.Spec.InitContainers {
@@ -306,14 +310,18 @@ func readNamespace(ctx context.Context, api API, ns string, server *deployment) 
 	}
 	inst.NodeAgent = found
 	if found {
-		for _, src := range staticKeys(&agent) {
+		sources, err := withoutKeylessEnvFrom(ctx, api, ns, staticKeys(&agent))
+		if err != nil {
+			return Installation{}, false, err
+		}
+		for _, src := range sources {
 			inst.StaticKeys = appendUnique(inst.StaticKeys, "node agent: "+src.line)
 			if src.secret != "" {
 				inst.KeySecrets = appendUnique(inst.KeySecrets, src.secret)
 			}
 		}
 		if inst.Release != nil {
-			inst.UnrenderedKeys = append(inst.UnrenderedKeys, unrendered("DaemonSet", ns+"/"+nodeAgentName, inst.Release.Manifest, staticKeys(&agent))...)
+			inst.UnrenderedKeys = append(inst.UnrenderedKeys, unrendered("DaemonSet", ns, nodeAgentName, inst.Release.Manifest, sources)...)
 		}
 	}
 	for _, l := range inst.Locations {
@@ -539,6 +547,17 @@ func staticKeys(d *deployment) []keySource {
 	return out
 }
 
+var (
+	manifestKindSecret = regexp.MustCompile(`(?m)^kind:\s*Secret\s*$`)
+	manifestName       = regexp.MustCompile(`(?m)^  name:\s*"?([^"\s]+)"?\s*$`)
+	manifestKind       = regexp.MustCompile(`(?m)^kind:\s*(\S+)\s*$`)
+)
+
+// manifestDocs splits a release's manifest into its YAML documents.
+func manifestDocs(manifest string) []string {
+	return strings.Split(manifest, "\n---")
+}
+
 // SecretsOutsideRelease are the Secrets Velero's pods or locations took
 // static keys from that the release's manifest does not make (the user's
 // own, or another tool's): a Helm upgrade that no longer reads them leaves
@@ -546,11 +565,11 @@ func staticKeys(d *deployment) []keySource {
 func SecretsOutsideRelease(inst Installation) []string {
 	made := map[string]bool{}
 	if inst.Release != nil {
-		for _, doc := range strings.Split(inst.Release.Manifest, "\n---") {
-			if !regexp.MustCompile(`(?m)^kind:\s*Secret\s*$`).MatchString(doc) {
+		for _, doc := range manifestDocs(inst.Release.Manifest) {
+			if !manifestKindSecret.MatchString(doc) {
 				continue
 			}
-			if m := regexp.MustCompile(`(?m)^  name:\s*"?([^"\s]+)"?\s*$`).FindStringSubmatch(doc); m != nil {
+			if m := manifestName.FindStringSubmatch(doc); m != nil {
 				made[m[1]] = true
 			}
 		}
@@ -564,26 +583,69 @@ func SecretsOutsideRelease(inst Installation) []string {
 	return out
 }
 
+// workloadDoc is the document of the manifest that renders the workload
+// of that kind and name, "" when the release renders none.
+func workloadDoc(manifest, kind, name string) string {
+	for _, doc := range manifestDocs(manifest) {
+		k := manifestKind.FindStringSubmatch(doc)
+		n := manifestName.FindStringSubmatch(doc)
+		if k != nil && n != nil && k[1] == kind && n[1] == name {
+			return doc
+		}
+	}
+	return ""
+}
+
 // unrendered are the key sources of a workload that the release's manifest
 // does not render: added with kubectl or another tool after the release.
 // Helm's upgrade patches only what its manifests set, so they would survive
 // it, and the SDK reads them before the role. A source is rendered when the
-// manifest names its variable (an env entry) or, for envFrom, its Secret
-// (a secretRef).
-func unrendered(kind, name, manifest string, sources []keySource) []string {
+// release's document of that workload names its variable (an env entry)
+// or, for envFrom, its Secret (a secretRef).
+func unrendered(kind, namespace, name, manifest string, sources []keySource) []string {
+	doc := workloadDoc(manifest, kind, name)
 	var out []string
 	for _, src := range sources {
-		rendered := false
+		var re *regexp.Regexp
 		if src.variable != "" {
-			rendered = regexp.MustCompile(`(?m)^\s*-?\s*name:\s*"?` + regexp.QuoteMeta(src.variable) + `"?\s*$`).MatchString(manifest)
+			re = regexp.MustCompile(`(?m)^\s*-?\s*name:\s*"?` + regexp.QuoteMeta(src.variable) + `"?\s*$`)
 		} else {
-			rendered = regexp.MustCompile(`(?m)secretRef:\s*\n\s*name:\s*"?` + regexp.QuoteMeta(src.secret) + `"?\s*$`).MatchString(manifest)
+			re = regexp.MustCompile(`(?m)secretRef:\s*\n\s*name:\s*"?` + regexp.QuoteMeta(src.secret) + `"?\s*$`)
 		}
-		if !rendered {
-			out = append(out, fmt.Sprintf("%s %s, container %s: %s", kind, name, src.container, src.line))
+		if !re.MatchString(doc) {
+			out = append(out, fmt.Sprintf("%s %s/%s, container %s: %s", kind, namespace, name, src.container, src.line))
 		}
 	}
 	return out
+}
+
+// withoutKeylessEnvFrom drops the envFrom sources whose Secret the API
+// shows holds no AWS key variable (proxy settings, say); a Secret it cannot
+// find stays a source.
+func withoutKeylessEnvFrom(ctx context.Context, api API, ns string, sources []keySource) ([]keySource, error) {
+	var out []keySource
+	for _, src := range sources {
+		if src.variable == "" && src.secret != "" {
+			var secret struct {
+				Data map[string]string `json:"data"`
+			}
+			found, err := api.Get(ctx, "/api/v1/namespaces/"+ns+"/secrets/"+src.secret, &secret)
+			if err != nil {
+				return nil, fmt.Errorf("reading Secret %s/%s: %w", ns, src.secret, err)
+			}
+			keyless := found
+			for k := range secret.Data {
+				if isKeyVariable(k) || strings.EqualFold(k, "AWS_SHARED_CREDENTIALS_FILE") || strings.EqualFold(k, "AWS_CONFIG_FILE") {
+					keyless = false
+				}
+			}
+			if keyless {
+				continue
+			}
+		}
+		out = append(out, src)
+	}
+	return out, nil
 }
 
 // Argo CD's resource tracking: the label of the label method (configurable,

@@ -914,7 +914,7 @@ func (d *Deployment) noKeyLeft(key awsfake.AccessKey, oldStopped time.Time) erro
 var base64Token = regexp.MustCompile(`[A-Za-z0-9+/]{16,}={0,2}`)
 
 // holdsKey tells whether b holds the key's ID or secret, as they are or
-// inside a base64-encoded run (standard or URL alphabet).
+// inside a base64-encoded run (the standard alphabet, padded or not).
 func holdsKey(b []byte, key awsfake.AccessKey) bool {
 	has := func(b []byte) bool { return bytes.Contains(b, []byte(key.ID)) || bytes.Contains(b, []byte(key.Secret)) }
 	if has(b) {
