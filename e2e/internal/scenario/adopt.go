@@ -448,11 +448,12 @@ func (d *Deployment) adopt(ctx context.Context, key awsfake.AccessKey, first fir
 	if err != nil {
 		return err
 	}
+	before := time.Now()
 	refused, err := d.refusedUp(ctx, refusal)
 	if err != nil {
 		return err
 	}
-	readBack, err := d.proposedReadBack(refused, checks.readBack)
+	readBack, err := d.proposedReadBack(refused, checks.readBack, before)
 	if err != nil {
 		return err
 	}
@@ -524,9 +525,10 @@ var readBackHint = regexp.MustCompile(`velero-irsa:readBackBackup: (\S+) \(its n
 
 // proposedReadBack is the backup the refused up's output proposes to read
 // back through the role, checked against the cluster: a Completed backup
-// that completed no earlier than any other. With want false the refusal
-// need not name one, and "" is returned.
-func (d *Deployment) proposedReadBack(refused string, want bool) (string, error) {
+// that completed no earlier than any backup that had completed before the
+// refused up began (one of the rig's schedule may complete while it runs).
+// With want false the refusal need not name one, and "" is returned.
+func (d *Deployment) proposedReadBack(refused string, want bool, before time.Time) (string, error) {
 	m := readBackHint.FindStringSubmatch(refused)
 	if !want {
 		return "", nil
@@ -550,18 +552,21 @@ func (d *Deployment) proposedReadBack(refused string, want bool) (string, error)
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		return "", err
 	}
+	cutoff := before.UTC().Truncate(time.Second).Format(time.RFC3339)
 	named, latest := "", ""
 	for _, b := range list.Items {
 		if b.Status.Phase != "Completed" {
 			continue
 		}
-		latest = max(latest, b.Status.CompletionTimestamp)
+		if b.Status.CompletionTimestamp < cutoff {
+			latest = max(latest, b.Status.CompletionTimestamp)
+		}
 		if b.Metadata.Name == m[1] {
 			named = b.Status.CompletionTimestamp
 		}
 	}
-	if named == "" || named != latest {
-		return "", fmt.Errorf("the refusal proposes to read back %s (completed %q), and the newest Completed backup completed %s", m[1], named, latest)
+	if named == "" || named < latest {
+		return "", fmt.Errorf("the refusal proposes to read back %s (completed %q), and a Completed backup completed at %s, before the refused up", m[1], named, latest)
 	}
 	fmt.Fprintf(d.Env.Out, "    the refusal proposes to read back %s, the newest Completed backup (completed %s)\n", m[1], named)
 	return m[1], nil

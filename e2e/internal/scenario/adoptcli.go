@@ -54,6 +54,7 @@ func adoptCLI(ctx context.Context, e *Env) error {
 		return err
 	}
 
+	before := time.Now()
 	refused, err := d.refusedUp(ctx, []string{
 		"Velero already runs on cluster " + adoptCluster + ", outside this stack; nothing was created or changed.",
 		"Velero installed by `velero install` in namespace velero (Deployment velero, label component=velero, no Helm release)",
@@ -64,7 +65,7 @@ func adoptCLI(ctx context.Context, e *Env) error {
 		return err
 	}
 	fmt.Fprintf(d.Env.Out, "    refused as it should: no role, Deployment unchanged\n")
-	readBack, err := d.proposedReadBack(refused, true)
+	readBack, err := d.proposedReadBack(refused, true, before)
 	if err != nil {
 		return err
 	}
