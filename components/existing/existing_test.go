@@ -427,3 +427,32 @@ func TestImageRepository(t *testing.T) {
 		}
 	}
 }
+
+// pagedBackups answers the Backups list in two pages, as an API server
+// does with limit and continue; other paths are not found.
+type pagedBackups struct{ calls []string }
+
+func (p *pagedBackups) Get(_ context.Context, path string, out interface{}) (bool, error) {
+	p.calls = append(p.calls, path)
+	page := `{"metadata":{"continue":"next"},"items":[{"metadata":{"name":"a"},"spec":{"storageLocation":"default"},"status":{"phase":"Completed","completionTimestamp":"2026-12-01T00:00:00Z"}}]}`
+	if strings.Contains(path, "continue=next") {
+		page = `{"metadata":{},"items":[{"metadata":{"name":"b"},"spec":{"storageLocation":"default"},"status":{"phase":"Completed","completionTimestamp":"2026-12-02T00:00:00Z"}},{"metadata":{"name":"c"},"spec":{"storageLocation":"default"},"status":{"phase":"Failed","completionTimestamp":"2026-12-03T00:00:00Z"}}]}`
+	}
+	if !strings.HasPrefix(path, "/apis/velero.io/v1/namespaces/velero/backups?") {
+		return false, nil
+	}
+	return true, json.Unmarshal([]byte(page), out)
+}
+
+// TestReadBackupsPages counts the Backups of every page and finds the
+// newest Completed one on the last.
+func TestReadBackupsPages(t *testing.T) {
+	api := &pagedBackups{}
+	inst := Installation{Namespace: "velero", Locations: []Location{{Name: "default"}}}
+	if err := readBackups(context.Background(), api, &inst); err != nil {
+		t.Fatal(err)
+	}
+	if inst.Backups != 3 || inst.NewestBackup == nil || inst.NewestBackup.Name != "b" || len(api.calls) != 2 {
+		t.Errorf("backups %d, newest %+v, calls %v", inst.Backups, inst.NewestBackup, api.calls)
+	}
+}
