@@ -67,7 +67,8 @@ func checkExisting(ctx *pulumi.Context, c stackConfig, info clusterInfo) (adopti
 		}
 		return adoption{}, err
 	}
-	verdict, err := existing.Check(found, wantOf(ctx, c))
+	want := wantOf(ctx, c)
+	verdict, err := existing.Check(found, want)
 	if err != nil {
 		return adoption{}, err
 	}
@@ -84,7 +85,7 @@ func checkExisting(ctx *pulumi.Context, c stackConfig, info clusterInfo) (adopti
 	if verdict.Adopt == nil {
 		return adoption{readBackGone: gone}, nil
 	}
-	if hint := existing.ReadBackHint(wantOf(ctx, c), *verdict.Adopt); hint != "" {
+	if hint := existing.ReadBackHint(want, *verdict.Adopt); hint != "" {
 		_ = ctx.Log.Warn("nothing in this deploy reads a backup taken before the switch: set"+strings.TrimPrefix(hint, ", and"), nil)
 	}
 	if verdict.Adopt.Kind == existing.KindCLI {

@@ -507,12 +507,6 @@ func TestCheckMoreRefusals(t *testing.T) {
 			},
 			want: "- Schedule velero-daily (the release's schedules.daily) sets template.hooks: this stack cannot describe it; recreate it outside the chart (`velero schedule create`) before adopting.",
 		},
-	}
-	cases = append(cases, []struct {
-		name   string
-		change func(inst *Installation, w *Want)
-		want   string
-	}{
 		{
 			name: "snapshot location made outside the release",
 			change: func(inst *Installation, w *Want) {
@@ -539,7 +533,7 @@ func TestCheckMoreRefusals(t *testing.T) {
 			},
 			want: "- The release runs Velero as ServiceAccount velero-server, which it does not create (serviceAccount.server.create: false), and the stack's release creates it: Helm would refuse to take it over. Mark it as the release's first: `kubectl label serviceaccount velero-server -n velero app.kubernetes.io/managed-by=Helm` and `kubectl annotate serviceaccount velero-server -n velero meta.helm.sh/release-name=velero meta.helm.sh/release-namespace=velero` (the upgrade then sets the role's annotation on it).",
 		},
-	}...)
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := readGuide(t)

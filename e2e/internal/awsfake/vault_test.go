@@ -31,6 +31,24 @@ const (
 	drIssuer      = "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 )
 
+// denial is a request that must be refused: its error, and what the
+// refusal's code or message must contain.
+type denial struct {
+	what string
+	err  error
+	want string
+}
+
+// wantDenied checks each request was refused as it should be.
+func wantDenied(t *testing.T, denials []denial) {
+	t.Helper()
+	for _, c := range denials {
+		if got := apiCode(c.err); !strings.Contains(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.what, got, c.want)
+		}
+	}
+}
+
 type vaultRig struct {
 	cloud              *Cloud
 	s3impl             *S3
@@ -156,11 +174,7 @@ func TestVaultClusterAccess(t *testing.T) {
 	if _, err := prod.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(vaultBucket), Prefix: aws.String("clusters/prod-use1/"), Delimiter: aws.String("/")}); err != nil {
 		t.Errorf("list own prefix: %v", err)
 	}
-	for _, c := range []struct {
-		what string
-		err  error
-		want string
-	}{
+	wantDenied(t, []denial{
 		{"write another cluster's prefix", put(prod, vaultBucket, "clusters/staging-euc1/backups/x", "x", true), "because no identity-based policy allows the s3:PutObject action"},
 		{"list another cluster's prefix", func() error {
 			_, err := prod.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(vaultBucket), Prefix: aws.String("clusters/staging-euc1/")})
@@ -171,11 +185,7 @@ func TestVaultClusterAccess(t *testing.T) {
 			return err
 		}(), "because no resource-based policy allows the s3:ListBucket action"},
 		{"read the replica", func() error { _, err := get(v.client(v.prodCreds, "us-west-2"), replicaBucket, obj); return err }(), "AccessDenied"},
-	} {
-		if got := apiCode(c.err); !strings.Contains(got, c.want) {
-			t.Errorf("%s: %q, want %q", c.what, got, c.want)
-		}
-	}
+	})
 	// The vault does not rest on the cluster's own policy: a role of the
 	// cluster's account that IAM lets do anything is still held to its
 	// prefix by the bucket policy.
@@ -321,11 +331,7 @@ func TestVaultReplication(t *testing.T) {
 	if got, err := get(dr, replicaBucket, obj); err != nil || got != "backup" {
 		t.Errorf("the restorer reads the replica after the delete in the vault: %q, %v", got, err)
 	}
-	for _, c := range []struct {
-		what string
-		err  error
-		want string
-	}{
+	wantDenied(t, []denial{
 		{"restorer writes a backup", put(dr, replicaBucket, "clusters/prod-use1/backups/b2/x", "x", true), "because no identity-based policy allows the s3:PutObject action"},
 		{"restorer deletes", func() error {
 			_, err := dr.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(replicaBucket), Key: aws.String(obj)})
@@ -333,11 +339,7 @@ func TestVaultReplication(t *testing.T) {
 		}(), "s3:DeleteObject"},
 		{"restorer reads an ungranted prefix", func() error { _, err := get(dr, replicaBucket, "clusters/staging-euc1/x"); return err }(), "AccessDenied"},
 		{"restorer reads the vault", func() error { _, err := get(v.client(v.drCreds, "eu-central-1"), vaultBucket, obj); return err }(), "AccessDenied"},
-	} {
-		if got := apiCode(c.err); !strings.Contains(got, c.want) {
-			t.Errorf("%s: %q, want %q", c.what, got, c.want)
-		}
-	}
+	})
 	if err := put(dr, replicaBucket, "clusters/prod-use1/restores/r1/restore-r1-logs.gz", "log", true); err != nil {
 		t.Errorf("restorer writes a restore record: %v", err)
 	}
